@@ -1,0 +1,53 @@
+import { createServer } from 'node:http';
+import { loadConfig } from '@tern/shared/config/config';
+import { redisReady } from '@tern/shared/http/ops-server';
+import { createLogger } from '@tern/shared/obs/logger';
+import { exitOnStartupError } from '@tern/shared/process/startup';
+import { connectRedis } from '@tern/shared/redis/connect-redis';
+import { openBlobStore } from '@tern/shared/session/open-blob-store';
+import { SessionStore } from '@tern/shared/session/session-store';
+import { startGateway } from './gateway/gateway-server.ts';
+
+export async function startGatewayProcess() {
+  const config = loadConfig();
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const redis = await connectRedis(config.REDIS_URL, 'tern-gateway');
+  const reader = await connectRedis(config.REDIS_URL, 'tern-gateway-reader');
+  const store = new SessionStore(redis, openBlobStore(config));
+
+  const httpServer = createServer((req, res) => {
+    const path = req.url?.split('?')[0];
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    } else if (path === '/readyz') {
+      redisReady(() => redis.ping()).then((ok) =>
+        res
+          .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ status: ok ? 'ready' : 'unavailable' })),
+      );
+    } else if (!path?.startsWith('/socket.io')) {
+      res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"error":{"code":"route_not_found","message":"the gateway serves socket.io only"}}');
+    }
+  });
+  const gateway = await startGateway(httpServer, { store, reader, logger });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.GATEWAY_PORT, config.TERN_HOST, resolve);
+  });
+  logger.info({ url: `http://${config.TERN_HOST}:${config.GATEWAY_PORT}` }, 'gateway listening');
+
+  const shutdown = async () => {
+    logger.info('gateway shutting down');
+    await gateway.close();
+    redis.disconnect();
+    reader.disconnect();
+    process.exit(0);
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  return { gateway, shutdown };
+}
+
+if (import.meta.main) startGatewayProcess().catch(exitOnStartupError('gateway'));

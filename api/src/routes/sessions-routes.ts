@@ -1,0 +1,106 @@
+import type { Config } from '@tern/shared/config/config';
+import { notFound, TernError } from '@tern/shared/errors/tern-error';
+import {
+  createSessionBodySchema,
+  listSessionsQuerySchema,
+  type PostMessageResponse,
+  postMessageBodySchema,
+  type SessionDetail,
+  sessionIdSchema,
+} from '@tern/shared/protocol/api';
+import { TURN_QUEUE, type TurnJobData, turnJobId } from '@tern/shared/queue/turn-queue';
+import { SessionStore, turnIdFor } from '@tern/shared/session/session-store';
+import type { Queue } from 'bullmq';
+import { Router } from 'express';
+import { parseOr400 } from '../http/validate.ts';
+
+export type SessionsDeps = {
+  config: Config;
+  store: SessionStore;
+  turns: Queue<TurnJobData>;
+};
+
+function sessionIdParam(raw: string | string[] | undefined): string {
+  const parsed = sessionIdSchema.safeParse(raw);
+  if (!parsed.success) throw notFound('session', String(raw));
+  return parsed.data;
+}
+
+export function sessionsRoutes(deps: SessionsDeps): Router {
+  const { store, turns, config } = deps;
+  const router = Router();
+
+  router.get('/v1/sessions', async (req, res) => {
+    const query = parseOr400(listSessionsQuerySchema, req.query, 'query');
+    const page = await store.list(query.limit, Number(query.cursor ?? 0));
+    res.json({
+      sessions: page.sessions.map(SessionStore.summary),
+      nextCursor: page.next === null ? null : String(page.next),
+    });
+  });
+
+  router.post('/v1/sessions', async (req, res) => {
+    const body = parseOr400(createSessionBodySchema, req.body ?? {}, 'body');
+    const meta = await store.create({
+      title: body.title,
+      model: body.model ?? config.TERN_MODEL,
+      systemPrompt: body.systemPrompt,
+      files: body.files,
+    });
+    res.status(201).json({ session: SessionStore.summary(meta) });
+  });
+
+  router.get('/v1/sessions/:id', async (req, res) => {
+    const id = sessionIdParam(req.params.id);
+    // The cursor is read before the log: events after it may repeat entries the client already
+    // has (it deduplicates by seq), but none can fall between the two reads and be lost.
+    const lastEventId = await store.lastEventId(id);
+    const meta = await store.meta(id);
+    if (!meta) throw notFound('session', id);
+    const [entries, pending] = await Promise.all([store.entries(id), store.pendingInputs(meta)]);
+    const detail: SessionDetail = {
+      session: SessionStore.summary(meta),
+      entries,
+      pending: pending.filter((p) => !entries.some((e) => e.turnId === p.turnId)),
+      lastEventId,
+    };
+    res.json(detail);
+  });
+
+  router.post('/v1/sessions/:id/messages', async (req, res) => {
+    const id = sessionIdParam(req.params.id);
+    const body = parseOr400(postMessageBodySchema, req.body, 'body');
+    const appended = await store.appendInput(id, body.text, body.clientMessageId);
+    if (!appended) throw notFound('session', id);
+    const data: TurnJobData = {
+      sessionId: id,
+      inputSeq: appended.inputSeq,
+      enqueuedAt: Date.now(),
+    };
+    try {
+      await turns.add('turn', data, {
+        jobId: turnJobId(id, appended.inputSeq),
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 5000 },
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 500 },
+      });
+    } catch (error) {
+      throw new TernError({
+        code: 'queue_unavailable',
+        status: 503,
+        retryable: true,
+        message: `the turn queue ${TURN_QUEUE} is unavailable; retry with the same clientMessageId`,
+        cause: error,
+      });
+    }
+    const response: PostMessageResponse = {
+      turnId: turnIdFor(id, appended.inputSeq),
+      inputSeq: appended.inputSeq,
+      duplicate: appended.duplicate,
+    };
+    res.status(202).json(response);
+  });
+
+  return router;
+}

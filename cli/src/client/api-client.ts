@@ -1,0 +1,71 @@
+import type {
+  ErrorBody,
+  PostMessageResponse,
+  SessionDetail,
+  SessionSummary,
+} from '@tern/shared/protocol/api';
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly status: number;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** A small typed client of Tern's HTTP API, shared by `tern run` and `tern chat`. */
+export class ApiClient {
+  readonly baseUrl: string;
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/$/, '');
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new ApiError(
+        0,
+        'api_unreachable',
+        `cannot reach the Tern API at ${this.baseUrl} (${(error as Error).message}); is \`tern up\` running?`,
+      );
+    }
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) {
+      const error = (json as ErrorBody | undefined)?.error;
+      throw new ApiError(
+        res.status,
+        error?.code ?? 'http_error',
+        error?.message ?? `HTTP ${res.status}`,
+      );
+    }
+    return json as T;
+  }
+
+  createSession(body: { title?: string; model?: string; files?: Record<string, string> }) {
+    return this.#call<{ session: SessionSummary }>('POST', '/v1/sessions', body);
+  }
+
+  session(id: string) {
+    return this.#call<SessionDetail>('GET', `/v1/sessions/${encodeURIComponent(id)}`);
+  }
+
+  postMessage(id: string, text: string, clientMessageId?: string) {
+    return this.#call<PostMessageResponse>(
+      'POST',
+      `/v1/sessions/${encodeURIComponent(id)}/messages`,
+      {
+        text,
+        ...(clientMessageId ? { clientMessageId } : {}),
+      },
+    );
+  }
+}

@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@tern/shared/config/config';
+import { ApiError } from './client/api-client.ts';
+import { chatCommand, runCommand } from './commands/client-commands.ts';
+import { runRole } from './commands/run-role.ts';
+import { up } from './commands/up.ts';
+
+const usage = `tern — a self-hosted harness for LLM coding agents
+
+Usage:
+  tern up [--workers N] [--no-ui]   run everything on this machine (default: 1 worker, UI on)
+  tern api | gateway | worker | sim  run one role in the foreground
+  tern run "<prompt>" [--session ID] [--model provider:model]
+                                     send one message and stream the turn
+  tern chat [--session ID] [--model provider:model]
+                                     an interactive session in the terminal
+
+Configuration comes from the environment (see README): REDIS_URL, BLOB_STORE, TERN_MODEL,
+provider keys, ports.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'up': {
+        const { values } = parseArgs({
+          args: rest,
+          options: {
+            workers: { type: 'string', default: '1' },
+            'no-ui': { type: 'boolean', default: false },
+          },
+        });
+        const workers = Number(values.workers);
+        if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+          process.stderr.write('tern up: --workers takes a whole number from 1 to 64\n');
+          return 2;
+        }
+        return await up({ workers, ui: !values['no-ui'] });
+      }
+      case 'api':
+      case 'gateway':
+      case 'worker':
+      case 'sim':
+        return await runRole(command);
+      case 'run': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { session: { type: 'string' }, model: { type: 'string' } },
+        });
+        const prompt = positionals.join(' ').trim();
+        if (!prompt) {
+          process.stderr.write('tern run: give a prompt, e.g. tern run "list the files"\n');
+          return 2;
+        }
+        return await runCommand(prompt, values);
+      }
+      case 'chat': {
+        const { values } = parseArgs({
+          args: rest,
+          options: { session: { type: 'string' }, model: { type: 'string' } },
+        });
+        return await chatCommand(values);
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${usage}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        process.stderr.write(`tern: unknown command ${command}\n\n${usage}\n`);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof ApiError || error instanceof ConfigError) {
+      process.stderr.write(`tern: ${error.message}\n`);
+      return 1;
+    }
+    if (
+      error instanceof TypeError &&
+      (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      process.stderr.write(`tern: ${error.message}\n\n${usage}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

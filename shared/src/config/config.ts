@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+/**
+ * Every setting Tern reads, parsed once from the environment. Processes receive the parsed object;
+ * nothing else reads `process.env`.
+ */
+export const configSchema = z.object({
+  REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+  /** `file:<dir>` (default `file:./data`) or `s3://<bucket>` */
+  BLOB_STORE: z
+    .string()
+    .regex(/^(file:.+|s3:\/\/.+)$/, 'BLOB_STORE must be file:<dir> or s3://<bucket>')
+    .default('file:./data'),
+  /** Local scratch space of a worker: materialised workspaces. */
+  TERN_DATA_DIR: z.string().default('./data'),
+  TERN_HOST: z.string().default('127.0.0.1'),
+  API_PORT: port(4000),
+  GATEWAY_PORT: port(4001),
+  UI_PORT: port(3000),
+  SIM_PORT: port(4010),
+  WORKER_METRICS_PORT: port(0),
+  /** Public URLs the browser uses; derived from the request host when unset. */
+  TERN_PUBLIC_API_URL: z.string().url().optional(),
+  TERN_PUBLIC_GATEWAY_URL: z.string().url().optional(),
+  /** Where CLI clients find the API and the gateway. */
+  TERN_API_URL: z.string().url().optional(),
+  TERN_GATEWAY_URL: z.string().url().optional(),
+  /** Default model of new sessions: `<provider>:<model>`. */
+  TERN_MODEL: z.string().optional(),
+  OPENAI_API_KEY: optionalSecret,
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_COMPATIBLE_BASE_URL: z.string().url().optional(),
+  OPENAI_COMPATIBLE_API_KEY: optionalSecret,
+  ANTHROPIC_API_KEY: optionalSecret,
+  GEMINI_API_KEY: optionalSecret,
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  MAX_STEPS_PER_TURN: z.coerce.number().int().min(1).default(25),
+  LEASE_TTL_MS: z.coerce.number().int().min(500).default(15_000),
+  EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type Config = Omit<z.infer<typeof configSchema>, 'TERN_MODEL'> & { TERN_MODEL: string };
+
+/** Parses the environment; a bad value ends the process with a readable message, not a trace. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (parsed.success) return { ...parsed.data, TERN_MODEL: defaultModel(parsed.data) };
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * The model of new sessions: TERN_MODEL when set, else the first provider with a key, else the
+ * built-in simulator, so a fresh machine runs end to end with no key at all.
+ */
+function defaultModel(env: z.infer<typeof configSchema>): string {
+  if (env.TERN_MODEL) return env.TERN_MODEL;
+  if (env.OPENAI_API_KEY) return 'openai:gpt-4.1-mini';
+  return 'openai-compatible:tern-sim';
+}
+
+/** True when new sessions default to the built-in simulator (no provider configured). */
+export function usesBuiltInSimulator(config: Config): boolean {
+  return config.TERN_MODEL.startsWith('openai-compatible:') && !config.OPENAI_COMPATIBLE_BASE_URL;
+}

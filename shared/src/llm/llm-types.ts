@@ -1,0 +1,86 @@
+/**
+ * The provider-neutral contract of Tern's LLM layer: one request type, one event stream, one error
+ * taxonomy. Types only; adapters in sibling folders translate each wire API to and from it.
+ */
+import type { FinishReason, Usage } from '../session/log-entry.ts';
+
+export type JsonSchema = { [key: string]: unknown };
+
+export type ToolSpec = {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments object. */
+  parameters: JsonSchema;
+};
+
+export type AssistantPart =
+  | { type: 'text'; text: string }
+  | { type: 'reasoning'; text: string }
+  | { type: 'tool_call'; id: string; name: string; args: Record<string, unknown> };
+
+export type LlmMessage =
+  | { role: 'system'; content: string }
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: AssistantPart[] }
+  | { role: 'tool'; toolCallId: string; toolName: string; content: string; isError?: boolean };
+
+export type LlmRequest = {
+  model: string;
+  messages: LlmMessage[];
+  tools?: ToolSpec[];
+  toolChoice?: 'auto' | 'none' | 'required' | { name: string };
+  maxTokens?: number;
+  temperature?: number;
+  stop?: string[];
+  signal?: AbortSignal;
+  /** Extra HTTP headers for this call (e.g. simulator controls). Never logged. */
+  headers?: Record<string, string>;
+};
+
+export const llmErrorKinds = [
+  'auth',
+  'permission',
+  'not_found',
+  'invalid_request',
+  'context_overflow',
+  'content_filter',
+  'rate_limited',
+  'overloaded',
+  'server',
+  'timeout',
+  'network',
+  'aborted',
+  'malformed_response',
+] as const;
+export type LlmErrorKind = (typeof llmErrorKinds)[number];
+
+export type LlmError = {
+  kind: LlmErrorKind;
+  message: string;
+  retryable: boolean;
+  status?: number;
+  retryAfterMs?: number;
+  /** Context limit in tokens, when the provider stated it. */
+  contextLimit?: number;
+};
+
+export type ToolArgsResult =
+  | { ok: true; args: Record<string, unknown> }
+  | { ok: false; message: string };
+
+/** Normalised stream events; every stream ends with exactly one `finish`. */
+export type LlmEvent =
+  | { type: 'start'; model: string }
+  | { type: 'text_delta'; text: string }
+  | { type: 'reasoning_delta'; text: string }
+  | { type: 'tool_call_start'; id: string; name: string }
+  | { type: 'tool_call_delta'; id: string; argsText: string }
+  | { type: 'tool_call_end'; id: string; name: string; rawArgs: string; parsed: ToolArgsResult }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'finish'; reason: FinishReason; error?: LlmError };
+
+/**
+ * A model: returns its event stream at once and never throws; failures end the stream with
+ * `finish` carrying an error (after `start` if the call got that far).
+ */
+export type StreamFn = (request: LlmRequest) => AsyncIterable<LlmEvent>;

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { logEntrySchema } from '../session/log-entry.ts';
+
+export const sessionIdSchema = z
+  .string()
+  .regex(/^ses_[A-Za-z0-9]{8,40}$/, 'session ids look like ses_<alphanumerics>');
+
+/** `<provider>:<model>`; the provider part selects the adapter. */
+export const modelRefSchema = z
+  .string()
+  .regex(
+    /^(openai|openai-compatible|anthropic|gemini):[\w.\-/:@]+$/,
+    'model is <provider>:<model> with provider openai, openai-compatible, anthropic or gemini',
+  );
+
+const workspacePath = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\0'), {
+    message: 'workspace paths are relative and stay inside the workspace',
+  });
+
+export const createSessionBodySchema = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    model: modelRefSchema.optional(),
+    systemPrompt: z.string().max(20_000).optional(),
+    /** Files to seed the session's workspace with (path → UTF-8 content). */
+    files: z
+      .record(workspacePath, z.string().max(1_000_000))
+      .refine((f) => Object.keys(f).length <= 200, { message: 'at most 200 files' })
+      .optional(),
+  })
+  .strict();
+export type CreateSessionBody = z.infer<typeof createSessionBodySchema>;
+
+export const postMessageBodySchema = z
+  .object({
+    text: z.string().min(1).max(200_000),
+    /** Client-chosen id; a retried POST with the same id returns the first turn, never a second. */
+    clientMessageId: z.string().min(1).max(100).optional(),
+  })
+  .strict();
+export type PostMessageBody = z.infer<typeof postMessageBodySchema>;
+
+export const sessionStatusSchema = z.enum(['idle', 'queued', 'running']);
+
+export const sessionSummarySchema = z.object({
+  id: sessionIdSchema,
+  title: z.string(),
+  model: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  status: sessionStatusSchema,
+  lastSeq: z.number().int().nonnegative(),
+  inputs: z.number().int().nonnegative(),
+});
+export type SessionSummary = z.infer<typeof sessionSummarySchema>;
+
+export const pendingInputSchema = z.object({
+  inputSeq: z.number().int().positive(),
+  turnId: z.string(),
+  text: z.string(),
+  at: z.number(),
+});
+export type PendingInput = z.infer<typeof pendingInputSchema>;
+
+export const sessionDetailSchema = z.object({
+  session: sessionSummarySchema,
+  entries: z.array(logEntrySchema),
+  pending: z.array(pendingInputSchema),
+  /** Subscribe with `after: lastEventId` to receive exactly what follows this transcript. */
+  lastEventId: z.string(),
+});
+export type SessionDetail = z.infer<typeof sessionDetailSchema>;
+
+export const listSessionsQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(200).default(50),
+    /** Opaque cursor from a previous page's `nextCursor`. */
+    cursor: z.string().regex(/^\d+$/).optional(),
+  })
+  .strict();
+
+export const listSessionsResponseSchema = z.object({
+  sessions: z.array(sessionSummarySchema),
+  nextCursor: z.string().nullable(),
+});
+
+export const postMessageResponseSchema = z.object({
+  turnId: z.string(),
+  inputSeq: z.number().int().positive(),
+  duplicate: z.boolean(),
+});
+export type PostMessageResponse = z.infer<typeof postMessageResponseSchema>;
+
+/** Every 4xx/5xx body. `code` is stable and machine-readable. */
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;

@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { finishReasonSchema, logEntrySchema, usageSchema } from '../session/log-entry.ts';
+
+/**
+ * What a session streams to its watchers. `entry` events carry committed log entries, so a client
+ * that applies them in order holds the same transcript as `GET /v1/sessions/:id`; the other events
+ * are ephemeral progress (token deltas, turn boundaries).
+ */
+export const sessionEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('turn_started'), turnId: z.string(), inputSeq: z.number() }),
+  z.object({ type: z.literal('text_delta'), turnId: z.string(), text: z.string() }),
+  z.object({ type: z.literal('reasoning_delta'), turnId: z.string(), text: z.string() }),
+  z.object({
+    type: z.literal('tool_call_delta'),
+    turnId: z.string(),
+    callId: z.string(),
+    name: z.string(),
+    argsText: z.string(),
+  }),
+  z.object({ type: z.literal('entry'), entry: logEntrySchema }),
+  z.object({
+    type: z.literal('turn_finished'),
+    turnId: z.string(),
+    reason: finishReasonSchema,
+    usage: usageSchema,
+    steps: z.number().int().nonnegative(),
+  }),
+]);
+export type SessionEvent = z.infer<typeof sessionEventSchema>;
+
+/** An event as a client receives it: the Redis Stream id orders and deduplicates. */
+export type EventEnvelope = {
+  id: string;
+  sessionId: string;
+  event: SessionEvent;
+};
+
+export const subscribeRequestSchema = z
+  .object({
+    sessionId: z.string().min(1).max(100),
+    /** Last event id the client holds; omitted means "from now on". */
+    after: z
+      .string()
+      .regex(/^\d+-\d+$/)
+      .optional(),
+  })
+  .strict();
+export type SubscribeRequest = z.infer<typeof subscribeRequestSchema>;
+
+export type SubscribeAck =
+  | { ok: true; lastEventId: string }
+  | { ok: false; code: string; message: string };
+
+export interface ServerToClientEvents {
+  event: (envelope: EventEnvelope) => void;
+  /** The client's cursor fell out of the stream's retention: reload the transcript over HTTP. */
+  reload: (info: { sessionId: string; reason: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  subscribe: (request: SubscribeRequest, ack: (result: SubscribeAck) => void) => void;
+  unsubscribe: (request: { sessionId: string }) => void;
+}

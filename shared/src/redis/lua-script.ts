@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/**
+ * A Lua script from `scripts/`, run by EVALSHA with a fallback to EVAL when the server has not
+ * seen it (after a restart or on a fresh replica).
+ */
+export class LuaScript {
+  readonly name: string;
+  readonly numberOfKeys: number;
+  readonly #source: string;
+  readonly #sha: string;
+
+  constructor(fileName: string) {
+    const match = /-(\d+)\.lua$/.exec(fileName);
+    if (!match?.[1]) throw new Error(`script ${fileName} must end in -<numberOfKeys>.lua`);
+    this.name = fileName;
+    this.numberOfKeys = Number(match[1]);
+    this.#source = readFileSync(new URL(`./scripts/${fileName}`, import.meta.url), 'utf8');
+    this.#sha = createHash('sha1').update(this.#source).digest('hex');
+  }
+
+  async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
+    if (keys.length !== this.numberOfKeys) {
+      throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+    }
+    try {
+      return await redis.evalsha(this.#sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return redis.eval(this.#source, keys.length, ...keys, ...args);
+      }
+      throw error;
+    }
+  }
+}
+
+export const scripts = {
+  appendInput: new LuaScript('append-input-3.lua'),
+  acquireLease: new LuaScript('acquire-lease-2.lua'),
+  renewLease: new LuaScript('renew-lease-1.lua'),
+  releaseLease: new LuaScript('release-lease-2.lua'),
+  commitHead: new LuaScript('commit-head-3.lua'),
+  publishEvents: new LuaScript('publish-events-2.lua'),
+};

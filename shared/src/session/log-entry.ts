@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/** Token counts of one model call, normalised across providers. */
+export const usageSchema = z.object({
+  input: z.number().int().nonnegative(),
+  output: z.number().int().nonnegative(),
+  cached: z.number().int().nonnegative().default(0),
+  reasoning: z.number().int().nonnegative().default(0),
+  costUsd: z.number().nonnegative().default(0),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+export const toolCallSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  args: z.record(z.string(), z.unknown()),
+});
+export type ToolCall = z.infer<typeof toolCallSchema>;
+
+export const finishReasonSchema = z.enum([
+  'stop',
+  'length',
+  'tool_calls',
+  'content_filter',
+  'aborted',
+  'error',
+]);
+export type FinishReason = z.infer<typeof finishReasonSchema>;
+
+const base = {
+  seq: z.number().int().positive(),
+  turnId: z.string(),
+  epoch: z.number().int().nonnegative(),
+  at: z.number().int(),
+};
+
+/**
+ * One entry of a session's append-only log. The log is the truth: transcripts, resumes and
+ * client event replays are all derived from it.
+ */
+export const logEntrySchema = z.discriminatedUnion('kind', [
+  z.object({ ...base, kind: z.literal('user_message'), text: z.string(), inputSeq: z.number() }),
+  z.object({
+    ...base,
+    kind: z.literal('assistant_message'),
+    model: z.string(),
+    text: z.string(),
+    reasoning: z.string().default(''),
+    toolCalls: z.array(toolCallSchema),
+    finishReason: finishReasonSchema,
+    usage: usageSchema,
+    ttftMs: z.number().nonnegative().optional(),
+    durationMs: z.number().nonnegative().optional(),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('tool_started'),
+    callId: z.string(),
+    name: z.string(),
+    args: z.record(z.string(), z.unknown()),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('tool_finished'),
+    callId: z.string(),
+    name: z.string(),
+    ok: z.boolean(),
+    output: z.string(),
+    durationMs: z.number().nonnegative(),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('interrupted'),
+    reason: z.string(),
+  }),
+  z.object({
+    ...base,
+    kind: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+  }),
+]);
+
+export type LogEntry = z.infer<typeof logEntrySchema>;
+export type LogEntryKind = LogEntry['kind'];
+
+/** An entry before the committer stamps it with its position in the log. */
+export type NewLogEntry = LogEntry extends infer E
+  ? E extends LogEntry
+    ? Omit<E, 'seq' | 'epoch' | 'at' | 'turnId'>
+    : never
+  : never;

@@ -1,0 +1,296 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { PendingInput, SessionSummary } from '../protocol/api.ts';
+import type { SessionEvent } from '../protocol/events.ts';
+import { scripts } from '../redis/lua-script.ts';
+import type { BlobStore } from './blob-store.ts';
+import type { LogEntry } from './log-entry.ts';
+import { decodeSegment, encodeSegment } from './segment-codec.ts';
+import { blobKeys, redisKeys, segmentName } from './session-keys.ts';
+
+export type Lease = { sessionId: string; token: string; epoch: number };
+
+export type SessionMeta = {
+  id: string;
+  title: string;
+  model: string;
+  systemPrompt: string;
+  createdAt: number;
+  updatedAt: number;
+  status: SessionSummary['status'];
+  lastSeq: number;
+  inputSeq: number;
+  doneInputSeq: number;
+  epoch: number;
+};
+
+export type CommitResult = 'committed' | 'fenced' | 'conflict';
+
+export class FencedError extends Error {
+  override name = 'FencedError';
+}
+
+type CachedLog = { segments: number; entries: LogEntry[] };
+
+const CACHE_LIMIT = 2000;
+
+/**
+ * Sessions as stored: metadata, inputs, lease and head in Redis; log segments and workspace files
+ * in the blob store. Shared by the API (create, read, append input) and workers (lease, commit,
+ * publish). Keeps a bounded cache of loaded logs so a warm worker reads only new segments.
+ */
+export class SessionStore {
+  readonly redis: Redis;
+  readonly blobs: BlobStore;
+  readonly #logs = new Map<string, CachedLog>();
+
+  constructor(redis: Redis, blobs: BlobStore) {
+    this.redis = redis;
+    this.blobs = blobs;
+  }
+
+  static newSessionId(): string {
+    return `ses_${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
+  }
+
+  async create(init: {
+    title?: string | undefined;
+    model: string;
+    systemPrompt?: string | undefined;
+    files?: Record<string, string> | undefined;
+  }): Promise<SessionMeta> {
+    const id = SessionStore.newSessionId();
+    const now = Date.now();
+    const meta: SessionMeta = {
+      id,
+      title: init.title ?? 'New session',
+      model: init.model,
+      systemPrompt: init.systemPrompt ?? '',
+      createdAt: now,
+      updatedAt: now,
+      status: 'idle',
+      lastSeq: 0,
+      inputSeq: 0,
+      doneInputSeq: 0,
+      epoch: 0,
+    };
+    // Workspace files and the descriptor are stored before the session becomes visible in Redis.
+    await Promise.all(
+      Object.entries(init.files ?? {}).map(([path, content]) =>
+        this.blobs.put(blobKeys.workspaceFile(id, path), content),
+      ),
+    );
+    await this.blobs.put(blobKeys.meta(id), JSON.stringify(meta));
+    await this.redis
+      .multi()
+      .hset(redisKeys.meta(id), meta)
+      .zadd(redisKeys.sessionIndex, now, id)
+      .exec();
+    return meta;
+  }
+
+  async meta(id: string): Promise<SessionMeta | undefined> {
+    const raw = await this.redis.hgetall(redisKeys.meta(id));
+    if (!raw.id) return undefined;
+    return {
+      id: raw.id,
+      title: raw.title ?? '',
+      model: raw.model ?? '',
+      systemPrompt: raw.systemPrompt ?? '',
+      createdAt: Number(raw.createdAt),
+      updatedAt: Number(raw.updatedAt),
+      // Derived rather than stored alone: the final commit marks the input done atomically, so
+      // a client reading right after the last event already sees the session idle.
+      status:
+        Number(raw.doneInputSeq ?? 0) >= Number(raw.inputSeq ?? 0)
+          ? 'idle'
+          : raw.status === 'running'
+            ? 'running'
+            : 'queued',
+      lastSeq: Number(raw.lastSeq ?? 0),
+      inputSeq: Number(raw.inputSeq ?? 0),
+      doneInputSeq: Number(raw.doneInputSeq ?? 0),
+      epoch: Number(raw.epoch ?? 0),
+    };
+  }
+
+  static summary(meta: SessionMeta): SessionSummary {
+    return {
+      id: meta.id,
+      title: meta.title,
+      model: meta.model,
+      createdAt: meta.createdAt,
+      updatedAt: meta.updatedAt,
+      status: meta.status,
+      lastSeq: meta.lastSeq,
+      inputs: meta.inputSeq,
+    };
+  }
+
+  /** Newest first; the cursor is an offset into the index. */
+  async list(limit: number, cursor = 0): Promise<{ sessions: SessionMeta[]; next: number | null }> {
+    const ids = await this.redis.zrevrange(redisKeys.sessionIndex, cursor, cursor + limit);
+    const page = ids.slice(0, limit);
+    const metas = await Promise.all(page.map((id) => this.meta(id)));
+    return {
+      sessions: metas.filter((m): m is SessionMeta => m !== undefined),
+      next: ids.length > limit ? cursor + limit : null,
+    };
+  }
+
+  async appendInput(
+    id: string,
+    text: string,
+    clientMessageId: string | undefined,
+  ): Promise<{ inputSeq: number; duplicate: boolean } | undefined> {
+    const now = Date.now();
+    const [seq, duplicate] = (await scripts.appendInput.run(
+      this.redis,
+      [redisKeys.meta(id), redisKeys.inputs(id), redisKeys.clientIds(id)],
+      [clientMessageId ?? '', JSON.stringify({ text, at: now }), now],
+    )) as [number, number];
+    if (seq === 0) return undefined;
+    return { inputSeq: seq, duplicate: duplicate === 1 };
+  }
+
+  async input(id: string, inputSeq: number): Promise<PendingInput | undefined> {
+    const raw = await this.redis.hget(redisKeys.inputs(id), String(inputSeq));
+    if (!raw) return undefined;
+    const { text, at } = JSON.parse(raw) as { text: string; at: number };
+    return { inputSeq, turnId: turnIdFor(id, inputSeq), text, at };
+  }
+
+  async pendingInputs(meta: SessionMeta): Promise<PendingInput[]> {
+    const seqs: number[] = [];
+    for (let s = meta.doneInputSeq + 1; s <= meta.inputSeq; s++) seqs.push(s);
+    const inputs = await Promise.all(seqs.map((s) => this.input(meta.id, s)));
+    return inputs.filter((i): i is PendingInput => i !== undefined);
+  }
+
+  /** The whole committed log, reading only segments this process has not seen yet. */
+  async entries(id: string): Promise<LogEntry[]> {
+    const names = await this.redis.lrange(redisKeys.segments(id), 0, -1);
+    let cached = this.#logs.get(id);
+    if (!cached || cached.segments > names.length) cached = { segments: 0, entries: [] };
+    const fresh = names.slice(cached.segments);
+    if (fresh.length > 0) {
+      const loaded = await Promise.all(
+        fresh.map(async (name) => {
+          const key = `sessions/${id}/segments/${name}.jsonl`;
+          const bytes = await this.blobs.get(key);
+          if (!bytes) throw new Error(`session ${id}: segment ${key} is missing from the store`);
+          return decodeSegment(key, bytes);
+        }),
+      );
+      cached = { segments: names.length, entries: cached.entries.concat(...loaded) };
+    }
+    this.#remember(id, cached);
+    return cached.entries;
+  }
+
+  async lastEventId(id: string): Promise<string> {
+    const last = await this.redis.xrevrange(redisKeys.events(id), '+', '-', 'COUNT', 1);
+    return last[0]?.[0] ?? '0-0';
+  }
+
+  async workspaceFiles(id: string): Promise<string[]> {
+    const prefix = blobKeys.workspacePrefix(id);
+    return (await this.blobs.list(prefix)).map((k) => k.slice(prefix.length));
+  }
+
+  async acquireLease(
+    id: string,
+    owner: string,
+    ttlMs: number,
+  ): Promise<Lease | 'held' | 'missing'> {
+    const [epoch, token] = (await scripts.acquireLease.run(
+      this.redis,
+      [redisKeys.lease(id), redisKeys.meta(id)],
+      [owner, ttlMs],
+    )) as [number, string];
+    if (epoch === -1) return 'missing';
+    if (epoch === 0) return 'held';
+    return { sessionId: id, token, epoch };
+  }
+
+  async renewLease(lease: Lease, ttlMs: number): Promise<boolean> {
+    const ok = await scripts.renewLease.run(
+      this.redis,
+      [redisKeys.lease(lease.sessionId)],
+      [lease.token, ttlMs],
+    );
+    return ok === 1;
+  }
+
+  async releaseLease(lease: Lease): Promise<void> {
+    await scripts.releaseLease.run(
+      this.redis,
+      [redisKeys.lease(lease.sessionId), redisKeys.meta(lease.sessionId)],
+      [lease.token],
+    );
+  }
+
+  /**
+   * Stores the entries as one immutable segment, then advances the head. The segment write comes
+   * first: a crash between the two leaves an orphan blob, never a head pointing at nothing.
+   */
+  async commit(
+    lease: Lease,
+    expectedLastSeq: number,
+    entries: LogEntry[],
+    completesInputSeq?: number,
+  ): Promise<CommitResult> {
+    const id = lease.sessionId;
+    const first = entries[0]?.seq;
+    const last = entries.at(-1)?.seq;
+    if (first === undefined || last === undefined) return 'committed';
+    await this.blobs.put(blobKeys.segment(id, first, last), encodeSegment(entries));
+    const result = await scripts.commitHead.run(
+      this.redis,
+      [redisKeys.lease(id), redisKeys.meta(id), redisKeys.segments(id)],
+      [
+        lease.token,
+        expectedLastSeq,
+        last,
+        segmentName(first, last),
+        completesInputSeq ?? '',
+        Date.now(),
+      ],
+    );
+    if (result === -1) return 'fenced';
+    if (result === -2) return 'conflict';
+    const cached = this.#logs.get(id);
+    if (cached && cached.entries.at(-1)?.seq === expectedLastSeq) {
+      cached.segments += 1;
+      cached.entries = cached.entries.concat(entries);
+    }
+    return 'committed';
+  }
+
+  /** Appends events to the session's stream; `undefined` when the lease was lost. */
+  async publish(
+    lease: Lease,
+    events: SessionEvent[],
+    maxLen: number,
+  ): Promise<string[] | undefined> {
+    if (events.length === 0) return [];
+    const ids = await scripts.publishEvents.run(
+      this.redis,
+      [redisKeys.lease(lease.sessionId), redisKeys.events(lease.sessionId)],
+      [lease.token, maxLen, ...events.map((e) => JSON.stringify(e))],
+    );
+    return ids === null ? undefined : (ids as string[]);
+  }
+
+  #remember(id: string, log: CachedLog): void {
+    this.#logs.delete(id);
+    this.#logs.set(id, log);
+    if (this.#logs.size > CACHE_LIMIT) {
+      const oldest = this.#logs.keys().next().value;
+      if (oldest !== undefined) this.#logs.delete(oldest);
+    }
+  }
+}
+
+/** Turn ids derive from the session and input sequence: a retried job maps to the same turn. */
+export const turnIdFor = (sessionId: string, inputSeq: number) => `${sessionId}-t${inputSeq}`;

@@ -1,0 +1,165 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LogEntry } from '@tern/shared/session/log-entry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
+import { http } from '../helpers/http.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
+
+let stack: Stack;
+let collector: Collector;
+
+beforeAll(async () => {
+  stack = await startStack({ workers: 2 });
+  collector = await connectCollector(stack.gatewayUrl);
+});
+
+afterAll(async () => {
+  collector?.close();
+  await stack?.stop();
+});
+
+async function newSession(files: Record<string, string>) {
+  const created = await http('POST', `${stack.apiUrl}/v1/sessions`, { title: 'e2e', files });
+  expect(created.status).toBe(201);
+  return created.body.session.id as string;
+}
+
+describe('one turn across api, redis, worker, model, blob store and gateway', () => {
+  it('streams a tool-using turn to socket.io clients and stores it as the transcript', async () => {
+    const id = await newSession({ 'README.md': 'Tern e2e workspace\nline two' });
+    const detail = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    const ack = await collector.subscribe(id, detail.body.lastEventId);
+    expect(ack).toMatchObject({ ok: true });
+
+    const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
+      text: 'Please read README.md',
+    });
+    expect(posted.status).toBe(202);
+    const turnId = posted.body.turnId as string;
+    await collector.waitFor((all) => finishedTurns(all).includes(turnId));
+
+    const mine = collector.envelopes.filter((e) => e.sessionId === id).map((e) => e.event);
+    const types = mine.map((e) => e.type);
+    expect(types[0]).toBe('turn_started');
+    expect(types.at(-1)).toBe('turn_finished');
+    const deltas = mine.flatMap((e) => (e.type === 'text_delta' ? [e.text] : []));
+    expect(deltas.length).toBeGreaterThan(3);
+
+    const streamed = mine.flatMap((e) => (e.type === 'entry' ? [e.entry] : []));
+    expect(streamed.map((e) => e.kind)).toEqual([
+      'user_message',
+      'assistant_message',
+      'tool_started',
+      'tool_finished',
+      'assistant_message',
+    ]);
+    const [, call, , result, answer] = streamed as [
+      LogEntry,
+      Extract<LogEntry, { kind: 'assistant_message' }>,
+      LogEntry,
+      Extract<LogEntry, { kind: 'tool_finished' }>,
+      Extract<LogEntry, { kind: 'assistant_message' }>,
+    ];
+    expect(call.toolCalls).toEqual([
+      { id: expect.any(String), name: 'read_file', args: { path: 'README.md' } },
+    ]);
+    expect(result).toMatchObject({
+      name: 'read_file',
+      ok: true,
+      output: 'Tern e2e workspace\nline two',
+    });
+    expect(answer.text).toContain('Tern e2e workspace');
+    expect(answer.finishReason).toBe('stop');
+    // The deltas of the final answer are exactly its committed text.
+    const lastStart = mine.findLastIndex(
+      (e) => e.type === 'entry' && e.entry.kind === 'tool_finished',
+    );
+    const finalDeltas = mine
+      .slice(lastStart)
+      .flatMap((e) => (e.type === 'text_delta' ? [e.text] : []))
+      .join('');
+    expect(finalDeltas).toBe(answer.text);
+
+    // Event ids are strictly increasing: the relay preserves order.
+    const ids = collector.envelopes.filter((e) => e.sessionId === id).map((e) => e.id);
+    expect([...ids].sort(compareIds)).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    const transcript = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    expect(transcript.status).toBe(200);
+    expect(transcript.body.entries).toEqual(streamed);
+    expect(transcript.body.session).toMatchObject({ status: 'idle', lastSeq: 5, inputs: 1 });
+    expect(transcript.body.pending).toEqual([]);
+
+    // The blob store holds the same entries, one immutable segment per committed step.
+    const dir = join(stack.dataDir, 'blobs', 'sessions', id, 'segments');
+    const segments = readdirSync(dir).sort();
+    expect(segments).toHaveLength(5);
+    const stored = segments.flatMap((name) =>
+      readFileSync(join(dir, name), 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    );
+    expect(stored).toEqual(streamed);
+  });
+
+  it('answers two quickly sent messages in order, one turn after the other', async () => {
+    const id = await newSession({});
+    await collector.subscribe(id, '0-0');
+    const [first, second] = await Promise.all([
+      http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text: 'first message' }),
+      http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text: 'second message' }),
+    ]);
+    expect([first.status, second.status]).toEqual([202, 202]);
+    const turns = [first.body, second.body].sort((a, b) => a.inputSeq - b.inputSeq);
+    await collector.waitFor((all) => turns.every((t) => finishedTurns(all).includes(t.turnId)));
+
+    const events = collector.envelopes.filter((e) => e.sessionId === id).map((e) => e.event);
+    const boundaries = events.flatMap((e) =>
+      e.type === 'turn_started' || e.type === 'turn_finished' ? [`${e.type}:${e.turnId}`] : [],
+    );
+    expect(boundaries).toEqual([
+      `turn_started:${turns[0].turnId}`,
+      `turn_finished:${turns[0].turnId}`,
+      `turn_started:${turns[1].turnId}`,
+      `turn_finished:${turns[1].turnId}`,
+    ]);
+    const transcript = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    const users = transcript.body.entries.filter((e: LogEntry) => e.kind === 'user_message');
+    expect(users.map((e: { inputSeq: number }) => e.inputSeq)).toEqual([1, 2]);
+    const answers = transcript.body.entries.filter((e: LogEntry) => e.kind === 'assistant_message');
+    const firstText = answers[0].text as string;
+    expect(firstText).toContain('first message');
+    expect(answers[1].text).toContain('second message');
+  });
+
+  it('lists sessions newest first with paging', async () => {
+    const a = await newSession({});
+    const b = await newSession({});
+    const page = await http('GET', `${stack.apiUrl}/v1/sessions?limit=1`);
+    expect(page.status).toBe(200);
+    expect(page.body.sessions.map((s: { id: string }) => s.id)).toEqual([b]);
+    const next = await http(
+      'GET',
+      `${stack.apiUrl}/v1/sessions?limit=1&cursor=${page.body.nextCursor}`,
+    );
+    expect(next.body.sessions.map((s: { id: string }) => s.id)).toEqual([a]);
+  });
+
+  it('returns the first turn again for a retried POST with the same clientMessageId', async () => {
+    const id = await newSession({});
+    const body = { text: 'only once', clientMessageId: 'client-1' };
+    const one = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, body);
+    const two = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, body);
+    expect(one.body).toMatchObject({ inputSeq: 1, duplicate: false });
+    expect(two.body).toEqual({ ...one.body, duplicate: true });
+  });
+});
+
+function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am === bm ? Number(as - bs) : Number(am - bm);
+}

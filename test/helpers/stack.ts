@@ -1,0 +1,215 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
+import { startRedis, type TestRedis } from './redis-server.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+export const entries = {
+  api: join(root, 'api/src/api-main.ts'),
+  gateway: join(root, 'api/src/gateway-main.ts'),
+  worker: join(root, 'worker/src/worker-main.ts'),
+  sim: join(root, 'sim/src/sim-main.ts'),
+  cli: join(root, 'cli/bin/tern.ts'),
+};
+const uiDir = join(root, 'ui');
+const nextBin = join(root, 'node_modules/next/dist/bin/next');
+
+export type StackProcess = { name: string; child: ChildProcess; logFile: string };
+
+export type Stack = {
+  apiUrl: string;
+  gatewayUrl: string;
+  uiUrl: string;
+  simUrl: string;
+  redisUrl: string;
+  redis: TestRedis;
+  dataDir: string;
+  env: NodeJS.ProcessEnv;
+  processes: StackProcess[];
+  /** Starts one more worker process. */
+  addWorker(): Promise<StackProcess>;
+  /** The last lines a process logged, for failure messages. */
+  logs(name: string): string;
+  stop(): Promise<void>;
+};
+
+export type StackOptions = {
+  ui?: boolean;
+  workers?: number;
+  /** Simulator latency, e.g. { SIM_ITL_MS: '20' } so a browser can see tokens arrive. */
+  simEnv?: Record<string, string>;
+  env?: Record<string, string>;
+};
+
+/**
+ * Tern as separate OS processes on free ports: a private redis-server, the simulator, api,
+ * gateway, workers and optionally the built UI. Nothing is mocked.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const redis = await startRedis();
+  const dataDir = mkdtempSync(join(tmpdir(), 'tern-stack-'));
+  const [apiPort, gatewayPort, simPort, uiPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    REDIS_URL: redis.url,
+    BLOB_STORE: `file:${join(dataDir, 'blobs')}`,
+    TERN_DATA_DIR: dataDir,
+    TERN_HOST: '127.0.0.1',
+    API_PORT: String(apiPort),
+    GATEWAY_PORT: String(gatewayPort),
+    SIM_PORT: String(simPort),
+    UI_PORT: String(uiPort),
+    WORKER_METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+    NEXT_TELEMETRY_DISABLED: '1',
+    ...options.env,
+  };
+  const processes: StackProcess[] = [];
+  const spawnRole = (
+    name: string,
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+    cwd?: string,
+  ) => {
+    const logFile = join(dataDir, `${name}.log`);
+    const log = createWriteStream(logFile);
+    const child = spawn(process.execPath, args, {
+      env: { ...env, ...extraEnv },
+      cwd: cwd ?? root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    const proc = { name, child, logFile };
+    processes.push(proc);
+    return proc;
+  };
+  const logs = (name: string) => {
+    const proc = processes.find((p) => p.name === name);
+    if (!proc || !existsSync(proc.logFile)) return '';
+    return readFileSync(proc.logFile, 'utf8').split('\n').slice(-40).join('\n');
+  };
+
+  const base = (port: number) => `http://127.0.0.1:${port}`;
+  const stack: Stack = {
+    apiUrl: base(apiPort),
+    gatewayUrl: base(gatewayPort),
+    uiUrl: base(uiPort),
+    simUrl: base(simPort),
+    redisUrl: redis.url,
+    redis,
+    dataDir,
+    env,
+    processes,
+    logs,
+    async addWorker() {
+      const n = processes.filter((p) => p.name.startsWith('worker')).length + 1;
+      const proc = spawnRole(`worker-${n}`, [entries.worker]);
+      await waitForLog(proc, 'worker ready', 20_000, logs);
+      return proc;
+    },
+    async stop() {
+      await Promise.all(processes.map((p) => stopProcess(p.child)));
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+
+  try {
+    const sim = spawnRole('sim', [entries.sim], options.simEnv ?? {});
+    await waitForHttp(`${stack.simUrl}/health`, sim, logs);
+    const api = spawnRole('api', [entries.api]);
+    const gateway = spawnRole('gateway', [entries.gateway]);
+    const workers = Array.from({ length: options.workers ?? 1 }, (_, i) =>
+      spawnRole(`worker-${i + 1}`, [entries.worker]),
+    );
+    await Promise.all([
+      waitForHttp(`${stack.apiUrl}/readyz`, api, logs),
+      waitForHttp(`${stack.gatewayUrl}/readyz`, gateway, logs),
+      ...workers.map((w) => waitForLog(w, 'worker ready', 20_000, logs)),
+    ]);
+    if (options.ui) {
+      ensureUiBuilt();
+      const ui = spawnRole(
+        'ui',
+        [nextBin, 'start', '-p', String(uiPort), '-H', '127.0.0.1'],
+        {},
+        uiDir,
+      );
+      await waitForHttp(`${stack.uiUrl}/api/config`, ui, logs, 60_000);
+    }
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return stack;
+}
+
+/** Builds the UI once if no build exists (next build takes ~10 s here). */
+export function ensureUiBuilt(): void {
+  if (existsSync(join(uiDir, '.next', 'BUILD_ID'))) return;
+  const result = spawnSync(process.execPath, [nextBin, 'build'], {
+    cwd: uiDir,
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0)
+    throw new Error(`next build failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+export async function waitForHttp(
+  url: string,
+  proc: StackProcess,
+  logs: (name: string) => string,
+  timeoutMs = 20_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) {
+      throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${logs(proc.name)}`);
+    }
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${proc.name} did not answer ${url}:\n${logs(proc.name)}`);
+}
+
+export async function waitForLog(
+  proc: StackProcess,
+  text: string,
+  timeoutMs: number,
+  logs: (name: string) => string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) {
+      throw new Error(`${proc.name} exited with ${proc.child.exitCode}:\n${logs(proc.name)}`);
+    }
+    if (existsSync(proc.logFile) && readFileSync(proc.logFile, 'utf8').includes(text)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${proc.name} never logged "${text}":\n${logs(proc.name)}`);
+}
+
+export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,205 @@
+import type { LlmError, LlmEvent } from '@tern/shared/llm/llm-types';
+import type { FinishReason, LogEntry, Usage } from '@tern/shared/session/log-entry';
+import type { TurnInput, TurnIO, TurnOutcome } from './agent-types.ts';
+import { historyToMessages } from './history-to-messages.ts';
+import { type PlannedCall, runTools } from './run-tools.ts';
+
+const zeroUsage = (): Usage => ({ input: 0, output: 0, cached: 0, reasoning: 0, costUsd: 0 });
+
+function addUsage(total: Usage, u: Usage): void {
+  total.input += u.input;
+  total.output += u.output;
+  total.cached += u.cached;
+  total.reasoning += u.reasoning;
+  total.costUsd += u.costUsd;
+}
+
+type ModelStep = {
+  text: string;
+  reasoning: string;
+  calls: PlannedCall[];
+  usage: Usage;
+  reason: FinishReason;
+  error?: LlmError;
+  ttftMs?: number;
+  durationMs: number;
+};
+
+/**
+ * One turn of the agent loop: model call, tool calls, results fed back, until the model answers
+ * without tools or a limit ends it. Each model response and each batch of tool results is
+ * committed before the next step starts, so a resumed turn never repeats a finished step.
+ */
+export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome> {
+  const usage = zeroUsage();
+  const log: LogEntry[] = [...input.history];
+  const signal = io.signal ?? new AbortController().signal;
+  io.emit({ type: 'turn_started', turnId: input.turnId, inputSeq: input.inputSeq });
+
+  if (!log.some((e) => e.kind === 'user_message' && e.turnId === input.turnId)) {
+    log.push(
+      ...(await io.commit([{ kind: 'user_message', text: input.text, inputSeq: input.inputSeq }], {
+        final: false,
+      })),
+    );
+  }
+
+  let steps = 0;
+  const finish = (reason: FinishReason): TurnOutcome => {
+    io.emit({ type: 'turn_finished', turnId: input.turnId, reason, usage: { ...usage }, steps });
+    return { reason, steps, usage };
+  };
+
+  while (steps < input.maxSteps) {
+    steps += 1;
+    const step = await callModel(io, input, log, signal);
+    addUsage(usage, step.usage);
+
+    if (step.reason === 'error' || step.reason === 'aborted') {
+      const error = step.error;
+      log.push(
+        ...(await io.commit(
+          [
+            {
+              kind: 'error',
+              code: error?.kind ?? step.reason,
+              message: error?.message ?? 'the model call ended without an answer',
+            },
+          ],
+          { final: true },
+        )),
+      );
+      return finish(step.reason);
+    }
+
+    const final = step.calls.length === 0;
+    log.push(
+      ...(await io.commit(
+        [
+          {
+            kind: 'assistant_message',
+            model: input.model,
+            text: step.text,
+            reasoning: step.reasoning,
+            toolCalls: step.calls.map(({ id, name, args }) => ({ id, name, args })),
+            finishReason: step.reason,
+            usage: step.usage,
+            durationMs: step.durationMs,
+            ...(step.ttftMs === undefined ? {} : { ttftMs: step.ttftMs }),
+          },
+        ],
+        { final },
+      )),
+    );
+    if (final) return finish(step.reason);
+
+    log.push(
+      ...(await io.commit(
+        step.calls.map((c) => ({ kind: 'tool_started', callId: c.id, name: c.name, args: c.args })),
+        { final: false },
+      )),
+    );
+    const results = await runTools(step.calls, io.tools, {
+      signal,
+      sessionId: input.sessionId,
+      now: io.now,
+    });
+    log.push(
+      ...(await io.commit(
+        results.map(({ call, result, durationMs }) => ({
+          kind: 'tool_finished',
+          callId: call.id,
+          name: call.name,
+          ok: result.ok,
+          output: result.output,
+          durationMs,
+        })),
+        { final: false },
+      )),
+    );
+  }
+
+  log.push(
+    ...(await io.commit(
+      [
+        {
+          kind: 'error',
+          code: 'max_steps',
+          message: `the turn stopped after ${input.maxSteps} steps without a final answer`,
+        },
+      ],
+      { final: true },
+    )),
+  );
+  return finish('length');
+}
+
+async function callModel(
+  io: TurnIO,
+  input: TurnInput,
+  log: readonly LogEntry[],
+  signal: AbortSignal,
+): Promise<ModelStep> {
+  const started = io.now();
+  const step: ModelStep = {
+    text: '',
+    reasoning: '',
+    calls: [],
+    usage: zeroUsage(),
+    reason: 'stop',
+    durationMs: 0,
+  };
+  const names = new Map<string, string>();
+  const stream = io.stream({
+    model: input.model,
+    messages: historyToMessages(input.systemPrompt, log),
+    tools: [...io.tools.values()].map((t) => t.spec),
+    signal,
+    ...(input.headers ? { headers: input.headers } : {}),
+  });
+  for await (const event of stream as AsyncIterable<LlmEvent>) {
+    switch (event.type) {
+      case 'text_delta':
+        step.ttftMs ??= io.now() - started;
+        step.text += event.text;
+        io.emit({ type: 'text_delta', turnId: input.turnId, text: event.text });
+        break;
+      case 'reasoning_delta':
+        step.ttftMs ??= io.now() - started;
+        step.reasoning += event.text;
+        io.emit({ type: 'reasoning_delta', turnId: input.turnId, text: event.text });
+        break;
+      case 'tool_call_start':
+        step.ttftMs ??= io.now() - started;
+        names.set(event.id, event.name);
+        break;
+      case 'tool_call_delta':
+        io.emit({
+          type: 'tool_call_delta',
+          turnId: input.turnId,
+          callId: event.id,
+          name: names.get(event.id) ?? '',
+          argsText: event.argsText,
+        });
+        break;
+      case 'tool_call_end':
+        step.calls.push(
+          event.parsed.ok
+            ? { id: event.id, name: event.name, args: event.parsed.args }
+            : { id: event.id, name: event.name, args: {}, invalid: event.parsed.message },
+        );
+        break;
+      case 'usage':
+        step.usage = event.usage;
+        break;
+      case 'finish':
+        step.reason = event.reason;
+        if (event.error) step.error = event.error;
+        break;
+      case 'start':
+        break;
+    }
+  }
+  step.durationMs = io.now() - started;
+  return step;
+}

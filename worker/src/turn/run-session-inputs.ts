@@ -1,0 +1,138 @@
+import type { Config } from '@tern/shared/config/config';
+import { type ModelRegistry, parseModelRef } from '@tern/shared/llm/model-registry';
+import type { Logger } from '@tern/shared/obs/logger';
+import type { LogEntry, NewLogEntry } from '@tern/shared/session/log-entry';
+import {
+  FencedError,
+  type Lease,
+  type SessionStore,
+  turnIdFor,
+} from '@tern/shared/session/session-store';
+import type { TurnIO } from '../agent/agent-types.ts';
+import { runTurn } from '../agent/run-turn.ts';
+import { builtInTools } from '../tools/tool-registry.ts';
+import { EventPublisher } from './event-publisher.ts';
+import type { WorkspaceCache } from './workspace-cache.ts';
+
+export type TurnDeps = {
+  config: Config;
+  store: SessionStore;
+  models: ModelRegistry;
+  workspaces: WorkspaceCache;
+  workerId: string;
+  logger: Logger;
+};
+
+export const DEFAULT_SYSTEM_PROMPT =
+  'You are Tern, a coding agent working in the session workspace. Use the tools to inspect files ' +
+  'before answering questions about them, and answer concisely.';
+
+/** Why a job could not run now; the caller re-queues it. */
+export type Deferred = 'lease_held';
+
+/**
+ * Runs every input of a session that is not done yet, in order, under the session's lease. Any
+ * job of the session may do this work: inputs are taken from the session, not from the job, so
+ * two quickly sent messages are answered in order even when their jobs land on different workers.
+ */
+export async function runSessionInputs(
+  deps: TurnDeps,
+  sessionId: string,
+): Promise<Deferred | undefined> {
+  const { store, config } = deps;
+  const lease = await store.acquireLease(sessionId, deps.workerId, config.LEASE_TTL_MS);
+  if (lease === 'missing') return undefined;
+  if (lease === 'held') return 'lease_held';
+
+  const lost = new AbortController();
+  const renew = setInterval(
+    () => {
+      store.renewLease(lease, config.LEASE_TTL_MS).then(
+        (held) => {
+          if (!held) lost.abort(new FencedError(`lease of ${sessionId} was lost`));
+        },
+        () => {},
+      );
+    },
+    Math.max(200, Math.floor(config.LEASE_TTL_MS / 3)),
+  );
+  renew.unref();
+  try {
+    for (;;) {
+      const meta = await store.meta(sessionId);
+      if (!meta || meta.doneInputSeq >= meta.inputSeq) return undefined;
+      await runOneInput(deps, lease, meta.doneInputSeq + 1, lost.signal);
+    }
+  } catch (error) {
+    // Another worker owns the session now; it carries on from the last committed step.
+    if (error instanceof FencedError || lost.signal.aborted) {
+      deps.logger.warn({ sessionId, err: String(error) }, 'stopped: lease lost');
+      return undefined;
+    }
+    throw error;
+  } finally {
+    clearInterval(renew);
+    await store.releaseLease(lease).catch(() => {});
+  }
+}
+
+async function runOneInput(
+  deps: TurnDeps,
+  lease: Lease,
+  inputSeq: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const { store, config } = deps;
+  const sessionId = lease.sessionId;
+  const [meta, input, history] = await Promise.all([
+    store.meta(sessionId),
+    store.input(sessionId, inputSeq),
+    store.entries(sessionId),
+  ]);
+  if (!meta || !input) throw new Error(`session ${sessionId} input ${inputSeq} is missing`);
+  const turnId = turnIdFor(sessionId, inputSeq);
+  const log = deps.logger.child({ sessionId, turnId });
+  const workspace = await deps.workspaces.ensure(store, sessionId);
+  const publisher = new EventPublisher(store, lease, config.EVENT_STREAM_MAXLEN);
+  let lastSeq = history.at(-1)?.seq ?? 0;
+  const ref = parseModelRef(meta.model);
+
+  const io: TurnIO = {
+    stream: deps.models.streamFor(ref.provider),
+    tools: builtInTools(() => workspace),
+    now: () => performance.now(),
+    emit: (event) => publisher.emit(event),
+    signal,
+    async commit(entries: NewLogEntry[], { final }) {
+      const at = Date.now();
+      const stamped = entries.map(
+        (e, i) => ({ ...e, seq: lastSeq + i + 1, turnId, epoch: lease.epoch, at }) as LogEntry,
+      );
+      const result = await store.commit(lease, lastSeq, stamped, final ? inputSeq : undefined);
+      if (result !== 'committed') {
+        throw new FencedError(`commit to ${sessionId} rejected: ${result}`);
+      }
+      lastSeq += stamped.length;
+      for (const entry of stamped) publisher.emit({ type: 'entry', entry });
+      return stamped;
+    },
+  };
+
+  const started = performance.now();
+  const outcome = await runTurn(io, {
+    sessionId,
+    turnId,
+    inputSeq,
+    text: input.text,
+    model: ref.model,
+    systemPrompt: meta.systemPrompt || DEFAULT_SYSTEM_PROMPT,
+    history,
+    maxSteps: config.MAX_STEPS_PER_TURN,
+  });
+  await publisher.flush();
+  if (publisher.fenced) throw new FencedError(`events of ${sessionId} rejected: lease lost`);
+  log.info(
+    { reason: outcome.reason, steps: outcome.steps, ms: Math.round(performance.now() - started) },
+    'turn finished',
+  );
+}

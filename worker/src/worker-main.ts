@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@tern/shared/config/config';
+import { redisReady, startOpsServer } from '@tern/shared/http/ops-server';
+import { ModelRegistry } from '@tern/shared/llm/model-registry';
+import { createLogger } from '@tern/shared/obs/logger';
+import { exitOnStartupError } from '@tern/shared/process/startup';
+import { TURN_QUEUE, type TurnJobData, turnJobDataSchema } from '@tern/shared/queue/turn-queue';
+import { connectRedis } from '@tern/shared/redis/connect-redis';
+import { openBlobStore } from '@tern/shared/session/open-blob-store';
+import { SessionStore } from '@tern/shared/session/session-store';
+import { DelayedError, type Job, Worker } from 'bullmq';
+import { runSessionInputs } from './turn/run-session-inputs.ts';
+import { WorkspaceCache } from './turn/workspace-cache.ts';
+
+/** How long a job waits before retrying when another worker is running its session. */
+const LEASE_HELD_RETRY_MS = 100;
+
+export async function startWorker() {
+  const config = loadConfig();
+  const logger = createLogger('worker', config.LOG_LEVEL);
+  const redis = await connectRedis(config.REDIS_URL, 'tern-worker');
+  const store = new SessionStore(redis, openBlobStore(config));
+  const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const deps = {
+    config,
+    store,
+    models: new ModelRegistry(config),
+    workspaces: new WorkspaceCache(join(config.TERN_DATA_DIR, 'workspaces')),
+    workerId,
+    logger,
+  };
+
+  const worker = new Worker<TurnJobData>(
+    TURN_QUEUE,
+    async (job: Job<TurnJobData>, token?: string) => {
+      const data = turnJobDataSchema.parse(job.data);
+      const deferred = await runSessionInputs(deps, data.sessionId);
+      if (deferred === 'lease_held') {
+        // The session's current runner drains this input too; re-check shortly so that an input
+        // that arrived just as it released the lease is never stranded.
+        await job.moveToDelayed(Date.now() + LEASE_HELD_RETRY_MS, token);
+        throw new DelayedError();
+      }
+    },
+    {
+      connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+      concurrency: config.WORKER_CONCURRENCY,
+      autorun: true,
+    },
+  );
+  worker.on('failed', (job, error) => {
+    if (error instanceof DelayedError) return;
+    logger.error({ jobId: job?.id, err: error.message }, 'turn job failed');
+  });
+  worker.on('error', (error) => logger.error({ err: error.message }, 'worker error'));
+  await worker.waitUntilReady();
+
+  const ops = await startOpsServer(config.TERN_HOST, config.WORKER_METRICS_PORT, {
+    ready: async () => (await redisReady(() => redis.ping())) && worker.isRunning(),
+  });
+  const address = ops.address();
+  const opsPort =
+    typeof address === 'object' && address ? address.port : config.WORKER_METRICS_PORT;
+  logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY, opsPort }, 'worker ready');
+
+  let closing = false;
+  const shutdown = async () => {
+    if (closing) return;
+    closing = true;
+    logger.info('worker shutting down: finishing current turns');
+    await worker.close();
+    ops.close();
+    redis.disconnect();
+    process.exit(0);
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  return { worker, shutdown };
+}
+
+if (import.meta.main) startWorker().catch(exitOnStartupError('worker'));
