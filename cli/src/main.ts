@@ -1,9 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@tern/shared/config/config';
 import { ApiError } from './client/api-client.ts';
-import { chatCommand, runCommand } from './commands/client-commands.ts';
-import { runRole } from './commands/run-role.ts';
-import { up } from './commands/up.ts';
 
 const usage = `tern — a self-hosted harness for LLM coding agents
 
@@ -18,6 +15,7 @@ Usage:
 Configuration comes from the environment (see README): REDIS_URL, BLOB_STORE, TERN_MODEL,
 provider keys, ports.`;
 
+/** Each command's module loads on demand, so `tern run` does not pay for what `tern up` needs. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -35,13 +33,14 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write('tern up: --workers takes a whole number from 1 to 64\n');
           return 2;
         }
+        const { up } = await import('./commands/up.ts');
         return await up({ workers, ui: !values['no-ui'] });
       }
       case 'api':
       case 'gateway':
       case 'worker':
       case 'sim':
-        return await runRole(command);
+        return await (await import('./commands/run-role.ts')).runRole(command);
       case 'run': {
         const { values, positionals } = parseArgs({
           args: rest,
@@ -53,14 +52,14 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write('tern run: give a prompt, e.g. tern run "list the files"\n');
           return 2;
         }
-        return await runCommand(prompt, values);
+        return await (await import('./commands/client-commands.ts')).runCommand(prompt, values);
       }
       case 'chat': {
         const { values } = parseArgs({
           args: rest,
           options: { session: { type: 'string' }, model: { type: 'string' } },
         });
-        return await chatCommand(values);
+        return await (await import('./commands/client-commands.ts')).chatCommand(values);
       }
       case undefined:
       case 'help':

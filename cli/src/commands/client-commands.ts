@@ -58,22 +58,16 @@ export async function runCommand(prompt: string, options: ClientOptions): Promis
 export async function chatCommand(options: ClientOptions): Promise<number> {
   const { api, gatewayUrl } = endpoints();
   const { sessionId, stream } = await openSession(api, gatewayUrl, options, 'Chat');
-  const rl = createInterface({
-    input: process.stdin,
-    output: process.stdout,
-    terminal: process.stdin.isTTY,
-  });
+  const rl = createInterface({ input: process.stdin, terminal: process.stdin.isTTY });
   process.stderr.write(`session ${sessionId} — type a message; an empty line or Ctrl+D quits\n`);
+  const prompt = () => process.stdout.write('› ');
   try {
-    for (;;) {
-      let line: string;
-      try {
-        line = await rl.question('› ');
-      } catch {
-        break;
-      }
+    prompt();
+    // The line iterator buffers input that arrives while a turn is streaming (pasted or piped).
+    for await (const line of rl) {
       if (!line.trim()) break;
       await streamOneTurn(api, stream, sessionId, line, process.stdout, process.stderr);
+      prompt();
     }
     return 0;
   } finally {

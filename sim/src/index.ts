@@ -1,0 +1,10 @@
+export type { SimFault } from './faults.ts';
+export { FAULT_HEADER, SIM_FAULTS } from './faults.ts';
+export type { LatencyModel } from './latency.ts';
+export { DEFAULT_LATENCY, ITL_HEADER, TTFT_HEADER } from './latency.ts';
+export { INVALID_KEY } from './openai/openai-auth.ts';
+export { SIM_FAST_MODEL, SIM_MODEL } from './openai/openai-models.ts';
+export type { ModelMessage, ModelRequest, PlannedToolCall, ReplyPlan } from './rule-model.ts';
+export { planReply } from './rule-model.ts';
+export type { SimServer, SimServerOptions } from './server.ts';
+export { createSimServer } from './server.ts';

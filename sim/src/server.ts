@@ -1,0 +1,119 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SimFault } from './faults.ts';
+import { type LatencyModel, resolveLatency } from './latency.ts';
+import { createSimMetrics } from './metrics.ts';
+import { handleChatCompletions } from './openai/openai-chat-route.ts';
+import { sendOpenAiError, serverError, unknownUrl } from './openai/openai-errors.ts';
+import { requestId } from './openai/openai-ids.ts';
+import { handleListModels } from './openai/openai-models.ts';
+import { handleHealth, handleMetrics } from './ops-routes.ts';
+import { mulberry32 } from './random.ts';
+import type { RouteHandler, SimContext, SimExchange } from './sim-context.ts';
+import { createSlotQueue } from './slot-queue.ts';
+
+export interface SimServerOptions {
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  host?: string;
+  latency?: Partial<LatencyModel>;
+  /** Seeds every id and jitter draw; the same seed and requests give the same bytes. */
+  seed?: number;
+  /** Fault for requests without an `x-tern-sim-fault` header. */
+  fault?: SimFault;
+}
+
+export interface SimServer {
+  url: string;
+  port: number;
+  /**
+   * Stops listening and drops every open connection, hung and streaming ones included. Calling it
+   * again returns the same promise.
+   */
+  close(): Promise<void>;
+}
+
+interface Route {
+  method: string;
+  path: string;
+  handle: RouteHandler;
+}
+
+const ROUTES: readonly Route[] = [
+  { method: 'POST', path: '/v1/chat/completions', handle: handleChatCompletions },
+  { method: 'GET', path: '/v1/models', handle: handleListModels },
+  { method: 'GET', path: '/health', handle: handleHealth },
+  { method: 'GET', path: '/metrics', handle: handleMetrics },
+];
+
+/** Longer than common clients' idle timeouts, so a client never reuses a socket being closed. */
+const KEEP_ALIVE_MS = 65_000;
+
+export async function createSimServer(options: SimServerOptions = {}): Promise<SimServer> {
+  const latency = resolveLatency(options.latency);
+  const seed = options.seed ?? 0;
+  const ctx: SimContext = {
+    latency,
+    seed,
+    fault: options.fault,
+    slots: createSlotQueue(latency.concurrency),
+    metrics: createSimMetrics(),
+    random: mulberry32(seed),
+  };
+  // Nagle off: streamed chunks are small and latency benchmarks must not see 40 ms ACK stalls.
+  const server = createServer({ noDelay: true, keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) =>
+    dispatch(req, res, ctx),
+  );
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    close: () => {
+      closed ??= new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}
+
+function dispatch(req: IncomingMessage, res: ServerResponse, ctx: SimContext): void {
+  const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+  const route = ROUTES.find((r) => r.path === path && r.method === req.method);
+  const label = route?.path ?? 'unmatched';
+  const controller = new AbortController();
+  ctx.metrics.requestStarted();
+  res.once('close', () => {
+    controller.abort();
+    ctx.metrics.requestEnded(label, res.writableFinished ? String(res.statusCode) : 'aborted');
+  });
+  const exchange: SimExchange = {
+    req,
+    res,
+    ctx,
+    requestId: requestId(ctx.random),
+    signal: controller.signal,
+  };
+  if (!route) {
+    sendOpenAiError(exchange, { status: 404, body: unknownUrl(req.method ?? 'GET', path) });
+    return;
+  }
+  Promise.resolve()
+    .then(() => route.handle(exchange))
+    .catch((error: unknown) => {
+      // A bug in the simulator: say so as OpenAI would, or cut the stream if it already started.
+      console.error('tern sim: request failed', error);
+      if (res.headersSent) res.destroy();
+      else sendOpenAiError(exchange, { status: 500, body: serverError() });
+    });
+}
