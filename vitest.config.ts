@@ -9,9 +9,10 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{shared,sim,api,worker,cli}/src/**/*.test.ts'],
+          include: ['{shared,sim,api,worker,cli}/src/**/*.test.ts', 'ui/lib/**/*.test.ts'],
           environment: 'node',
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -22,6 +23,7 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 180_000,
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           fileParallelism: true,
         },
       },

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectCollector } from '../helpers/event-collector.ts';
 import { freePort } from '../helpers/free-port.ts';
-import { http } from '../helpers/http.ts';
+import { type HttpResult, http } from '../helpers/http.ts';
 import { entries, type Stack, startStack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -20,7 +20,7 @@ afterAll(async () => {
 const api = (path: string) => `${stack.apiUrl}${path}`;
 
 describe('bad input gets a 4xx with a machine-readable code, never a 500', () => {
-  const cases: [string, () => Promise<{ status: number; body: any }>, number, string][] = [
+  const cases: [string, () => Promise<HttpResult>, number, string][] = [
     [
       'unknown session',
       () => http('GET', api('/v1/sessions/ses_doesnotexist00')),

@@ -1,11 +1,13 @@
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies in assertions
+export type HttpResult = { status: number; body: any; headers: Headers };
+
 /** JSON over fetch with the status kept, for asserting on error responses. */
 export async function http(
   method: string,
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies in assertions
-): Promise<{ status: number; body: any; headers: Headers }> {
+): Promise<HttpResult> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);

@@ -1,5 +1,5 @@
 import type { LlmError, LlmEvent } from '@tern/shared/llm/llm-types';
-import type { FinishReason, LogEntry, Usage } from '@tern/shared/session/log-entry';
+import type { FinishReason, LogEntry, NewLogEntry, Usage } from '@tern/shared/session/log-entry';
 import type { TurnInput, TurnIO, TurnOutcome } from './agent-types.ts';
 import { historyToMessages } from './history-to-messages.ts';
 import { type PlannedCall, runTools } from './run-tools.ts';
@@ -36,11 +36,24 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
   const signal = io.signal ?? new AbortController().signal;
   io.emit({ type: 'turn_started', turnId: input.turnId, inputSeq: input.inputSeq });
 
+  // Commits run one after another, in log order. The user's message is committed while the first
+  // model call is already streaming: it is safe in the session's inputs either way, and the wait
+  // for the store would otherwise sit in front of the first token.
+  let chain: Promise<unknown> = Promise.resolve();
+  const commit = (entries: NewLogEntry[], final: boolean): Promise<LogEntry[]> => {
+    const next = chain.then(() => io.commit(entries, { final }));
+    chain = next;
+    return next;
+  };
   if (!log.some((e) => e.kind === 'user_message' && e.turnId === input.turnId)) {
-    log.push(
-      ...(await io.commit([{ kind: 'user_message', text: input.text, inputSeq: input.inputSeq }], {
-        final: false,
-      })),
+    const entry: NewLogEntry = { kind: 'user_message', text: input.text, inputSeq: input.inputSeq };
+    const placeholder = { ...entry, seq: 0, turnId: input.turnId, epoch: 0, at: 0 } as LogEntry;
+    log.push(placeholder);
+    commit([entry], false).then(
+      ([stamped]) => {
+        if (stamped) log[log.indexOf(placeholder)] = stamped;
+      },
+      () => {},
     );
   }
 
@@ -58,7 +71,7 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
     if (step.reason === 'error' || step.reason === 'aborted') {
       const error = step.error;
       log.push(
-        ...(await io.commit(
+        ...(await commit(
           [
             {
               kind: 'error',
@@ -66,7 +79,7 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
               message: error?.message ?? 'the model call ended without an answer',
             },
           ],
-          { final: true },
+          true,
         )),
       );
       return finish(step.reason);
@@ -74,7 +87,7 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
 
     const final = step.calls.length === 0;
     log.push(
-      ...(await io.commit(
+      ...(await commit(
         [
           {
             kind: 'assistant_message',
@@ -88,15 +101,15 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
             ...(step.ttftMs === undefined ? {} : { ttftMs: step.ttftMs }),
           },
         ],
-        { final },
+        final,
       )),
     );
     if (final) return finish(step.reason);
 
     log.push(
-      ...(await io.commit(
+      ...(await commit(
         step.calls.map((c) => ({ kind: 'tool_started', callId: c.id, name: c.name, args: c.args })),
-        { final: false },
+        false,
       )),
     );
     const results = await runTools(step.calls, io.tools, {
@@ -105,7 +118,7 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
       now: io.now,
     });
     log.push(
-      ...(await io.commit(
+      ...(await commit(
         results.map(({ call, result, durationMs }) => ({
           kind: 'tool_finished',
           callId: call.id,
@@ -114,13 +127,13 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
           output: result.output,
           durationMs,
         })),
-        { final: false },
+        false,
       )),
     );
   }
 
   log.push(
-    ...(await io.commit(
+    ...(await commit(
       [
         {
           kind: 'error',
@@ -128,7 +141,7 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
           message: `the turn stopped after ${input.maxSteps} steps without a final answer`,
         },
       ],
-      { final: true },
+      true,
     )),
   );
   return finish('length');

@@ -5,6 +5,7 @@ import type { LogEntry, NewLogEntry } from '@tern/shared/session/log-entry';
 import {
   FencedError,
   type Lease,
+  type SessionMeta,
   type SessionStore,
   turnIdFor,
 } from '@tern/shared/session/session-store';
@@ -61,7 +62,7 @@ export async function runSessionInputs(
     for (;;) {
       const meta = await store.meta(sessionId);
       if (!meta || meta.doneInputSeq >= meta.inputSeq) return undefined;
-      await runOneInput(deps, lease, meta.doneInputSeq + 1, lost.signal);
+      await runOneInput(deps, lease, meta, lost.signal);
     }
   } catch (error) {
     // Another worker owns the session now; it carries on from the last committed step.
@@ -79,20 +80,20 @@ export async function runSessionInputs(
 async function runOneInput(
   deps: TurnDeps,
   lease: Lease,
-  inputSeq: number,
+  meta: SessionMeta,
   signal: AbortSignal,
 ): Promise<void> {
   const { store, config } = deps;
   const sessionId = lease.sessionId;
-  const [meta, input, history] = await Promise.all([
-    store.meta(sessionId),
+  const inputSeq = meta.doneInputSeq + 1;
+  const [input, history, workspace] = await Promise.all([
     store.input(sessionId, inputSeq),
     store.entries(sessionId),
+    deps.workspaces.ensure(store, sessionId),
   ]);
-  if (!meta || !input) throw new Error(`session ${sessionId} input ${inputSeq} is missing`);
+  if (!input) throw new Error(`session ${sessionId} input ${inputSeq} is missing`);
   const turnId = turnIdFor(sessionId, inputSeq);
   const log = deps.logger.child({ sessionId, turnId });
-  const workspace = await deps.workspaces.ensure(store, sessionId);
   const publisher = new EventPublisher(store, lease, config.EVENT_STREAM_MAXLEN);
   let lastSeq = history.at(-1)?.seq ?? 0;
   const ref = parseModelRef(meta.model);

@@ -1,0 +1,20 @@
+/**
+ * `npm run bench -- <name>`: runs one benchmark (or all, without a name). Each prints its figures
+ * beside a baseline measured in the same run.
+ */
+const benches: Record<string, () => Promise<void>> = {
+  skeleton: async () => (await import('./skeleton.ts')).run(),
+};
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const chosen = names.length > 0 ? names : Object.keys(benches);
+for (const name of chosen) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(benches).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`\n== ${name} ==`);
+  await bench();
+}
+process.exit(0);
