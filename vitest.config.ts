@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // machines to avoid starving each other.
 export default defineConfig({
   test: {
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
       {
         test: {

@@ -6,7 +6,8 @@ const usage = `tern — a self-hosted harness for LLM coding agents
 
 Usage:
   tern up [--workers N] [--no-ui]   run everything on this machine (default: 1 worker, UI on)
-  tern api | gateway | worker | sim  run one role in the foreground
+  tern api | gateway | worker | sim | ui
+                                     run one role in the foreground
   tern run "<prompt>" [--session ID] [--model provider:model]
                                      send one message and stream the turn
   tern chat [--session ID] [--model provider:model]
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'gateway':
       case 'worker':
       case 'sim':
+      case 'ui':
         return await (await import('./commands/run-role.ts')).runRole(command);
       case 'run': {
         const { values, positionals } = parseArgs({

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { type Config, loadConfig, usesBuiltInSimulator } from '@tern/shared/config/config';
 import { type Child, spawnChild, stopChildren, waitForHttp } from '../launch/child-process.ts';
 import { ensureRedis } from '../launch/embedded-redis.ts';
-import { roleEntries, uiDir } from '../launch/role-entries.ts';
+import { nextBin, roleEntries, uiDir } from '../launch/role-entries.ts';
 
 export type UpOptions = { workers: number; ui: boolean };
 
@@ -60,7 +60,7 @@ export async function up(options: UpOptions): Promise<number> {
       const ui = spawnChild(
         'ui',
         node,
-        [resolveNextBin(), 'start', '-p', String(config.UI_PORT), '-H', host],
+        [nextBin(), 'start', '-p', String(config.UI_PORT), '-H', host],
         {
           env,
           cwd: uiDir,
@@ -100,21 +100,11 @@ function childEnv(config: Config, dataDir: string): NodeJS.ProcessEnv {
   };
 }
 
-const nextBin = () => join(uiDir, 'node_modules', 'next', 'dist', 'bin', 'next');
-
-async function ensureUiBuilt(env: NodeJS.ProcessEnv): Promise<void> {
+export async function ensureUiBuilt(env: NodeJS.ProcessEnv): Promise<void> {
   if (existsSync(join(uiDir, '.next', 'BUILD_ID'))) return;
   console.log('tern: building the UI (first run only)…');
-  const build = spawnChild('ui-build', node, [resolveNextBin(), 'build'], { env, cwd: uiDir });
+  const build = spawnChild('ui-build', node, [nextBin(), 'build'], { env, cwd: uiDir });
   if ((await build.exited) !== 0) throw new Error('the UI build failed (see above)');
-}
-
-/** next is hoisted to the repo root by npm workspaces; fall back to ui/node_modules. */
-function resolveNextBin(): string {
-  const local = nextBin();
-  return existsSync(local)
-    ? local
-    : join(uiDir, '..', 'node_modules', 'next', 'dist', 'bin', 'next');
 }
 
 function printBanner(

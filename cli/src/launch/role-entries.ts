@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
@@ -14,3 +16,9 @@ export type Role = keyof typeof roleEntries | 'ui';
 
 export const uiDir = repo('ui');
 export const repoRoot = repo('.');
+
+/** next is hoisted to the repo root by npm workspaces; ui/node_modules is the fallback. */
+export function nextBin(): string {
+  const local = join(uiDir, 'node_modules', 'next', 'dist', 'bin', 'next');
+  return existsSync(local) ? local : repo('node_modules/next/dist/bin/next');
+}
