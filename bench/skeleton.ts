@@ -1,4 +1,6 @@
-import { openAiChatStream } from '@tern/shared/llm/openai-chat/openai-chat-stream';
+import { openAiChatAdapter } from '@tern/shared/llm/openai-chat/openai-chat-adapter';
+import { chatCompatProfiles } from '@tern/shared/llm/openai-chat/openai-chat-compat';
+import { driveStream } from '@tern/shared/llm/stream-driver';
 import type { SessionEvent } from '@tern/shared/protocol/events';
 import type { LogEntry, NewLogEntry } from '@tern/shared/session/log-entry';
 import { type Collector, connectCollector } from '../test/helpers/event-collector.ts';
@@ -56,7 +58,14 @@ export async function run(): Promise<void> {
 }
 
 async function floor(stack: Stack, concurrency: number, turns: number): Promise<Sample[]> {
-  const stream = openAiChatStream({ apiKey: 'bench', baseURL: `${stack.simUrl}/v1` });
+  const stream = driveStream(
+    openAiChatAdapter({
+      provider: 'openai-compatible',
+      apiKey: 'bench',
+      baseURL: `${stack.simUrl}/v1`,
+      compat: chatCompatProfiles.vllm,
+    }),
+  );
   const samples: Sample[] = [];
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -88,6 +97,7 @@ async function floor(stack: Stack, concurrency: number, turns: number): Promise<
             inputSeq: t,
             text: `hello number ${t}`,
             model: 'tern-sim',
+            modelRef: 'openai-compatible:tern-sim',
             systemPrompt: '',
             history: [...history],
             maxSteps: 5,

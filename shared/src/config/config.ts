@@ -37,8 +37,14 @@ export const configSchema = z.object({
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_COMPATIBLE_BASE_URL: z.string().url().optional(),
   OPENAI_COMPATIBLE_API_KEY: optionalSecret,
+  /** Which quirks table the OpenAI-compatible endpoint gets (see openai-chat-compat.ts). */
+  OPENAI_COMPATIBLE_PROFILE: z.enum(['vllm', 'openai', 'generic']).default('vllm'),
   ANTHROPIC_API_KEY: optionalSecret,
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
   GEMINI_API_KEY: optionalSecret,
+  GEMINI_BASE_URL: z.string().url().optional(),
+  /** Per model call: a call without a complete answer by then fails with `timeout`. */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   MAX_STEPS_PER_TURN: z.coerce.number().int().min(1).default(25),

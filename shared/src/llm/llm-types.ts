@@ -13,16 +13,35 @@ export type ToolSpec = {
   parameters: JsonSchema;
 };
 
+/**
+ * Opaque data a provider needs back verbatim with the history (Anthropic thinking signatures,
+ * Gemini thought signatures). Only ever replayed to the provider that produced it.
+ */
+export type ProviderMeta = { provider: string; signature?: string };
+
 export type AssistantPart =
-  | { type: 'text'; text: string }
-  | { type: 'reasoning'; text: string }
-  | { type: 'tool_call'; id: string; name: string; args: Record<string, unknown> };
+  | { type: 'text'; text: string; meta?: ProviderMeta }
+  | { type: 'reasoning'; text: string; meta?: ProviderMeta }
+  | {
+      type: 'tool_call';
+      id: string;
+      name: string;
+      args: Record<string, unknown>;
+      meta?: ProviderMeta;
+    };
 
 export type LlmMessage =
   | { role: 'system'; content: string }
   | { role: 'user'; content: string }
-  | { role: 'assistant'; content: AssistantPart[] }
+  | {
+      role: 'assistant';
+      content: AssistantPart[];
+      /** `<provider>:<model>` that produced it, so history can be translated for another one. */
+      origin?: string;
+    }
   | { role: 'tool'; toolCallId: string; toolName: string; content: string; isError?: boolean };
+
+export type ReasoningEffort = 'low' | 'medium' | 'high';
 
 export type LlmRequest = {
   model: string;
@@ -32,7 +51,10 @@ export type LlmRequest = {
   maxTokens?: number;
   temperature?: number;
   stop?: string[];
+  reasoningEffort?: ReasoningEffort;
   signal?: AbortSignal;
+  /** Per-call deadline in ms, on top of `signal`. */
+  timeoutMs?: number;
   /** Extra HTTP headers for this call (e.g. simulator controls). Never logged. */
   headers?: Record<string, string>;
 };
@@ -68,16 +90,34 @@ export type ToolArgsResult =
   | { ok: true; args: Record<string, unknown> }
   | { ok: false; message: string };
 
+export type CallTiming = {
+  /** From the call's start to its first content (text, reasoning or tool call). */
+  ttftMs?: number;
+  durationMs: number;
+  attempts: number;
+};
+
 /** Normalised stream events; every stream ends with exactly one `finish`. */
 export type LlmEvent =
   | { type: 'start'; model: string }
   | { type: 'text_delta'; text: string }
   | { type: 'reasoning_delta'; text: string }
+  /** A signature that closes the reasoning so far (Anthropic thinking, Gemini thoughts). */
+  | { type: 'reasoning_signature'; meta: ProviderMeta }
   | { type: 'tool_call_start'; id: string; name: string }
   | { type: 'tool_call_delta'; id: string; argsText: string }
-  | { type: 'tool_call_end'; id: string; name: string; rawArgs: string; parsed: ToolArgsResult }
+  | {
+      type: 'tool_call_end';
+      id: string;
+      name: string;
+      rawArgs: string;
+      parsed: ToolArgsResult;
+      meta?: ProviderMeta;
+    }
   | { type: 'usage'; usage: Usage }
-  | { type: 'finish'; reason: FinishReason; error?: LlmError };
+  /** A retryable failure before any content; the call is tried again after `delayMs`. */
+  | { type: 'retry'; attempt: number; delayMs: number; error: LlmError }
+  | { type: 'finish'; reason: FinishReason; error?: LlmError; timing?: CallTiming };
 
 /**
  * A model: returns its event stream at once and never throws; failures end the stream with

@@ -1,34 +1,39 @@
 import type { Config } from '../config/config.ts';
 import { TernError } from '../errors/tern-error.ts';
 import type { StreamFn } from './llm-types.ts';
-import { openAiChatStream } from './openai-chat/openai-chat-stream.ts';
+import { openAiChatAdapter } from './openai-chat/openai-chat-adapter.ts';
+import { chatCompatProfiles } from './openai-chat/openai-chat-compat.ts';
+import { type DriverOptions, driveStream } from './stream-driver.ts';
 
 export type ModelRef = { provider: string; model: string };
 
 export function parseModelRef(ref: string): ModelRef {
   const at = ref.indexOf(':');
-  if (at <= 0)
+  if (at <= 0) {
     throw new TernError({ code: 'invalid_model', message: `bad model ref ${ref}`, status: 400 });
+  }
   return { provider: ref.slice(0, at), model: ref.slice(at + 1) };
 }
 
 /**
- * Builds one client per provider on first use and reuses it: SDK clients hold keep-alive agents,
+ * One StreamFn per provider, built on first use and reused: SDK clients hold keep-alive agents
  * and a worker serves many sessions. Instances, not module globals, so tests can hold several.
  */
 export class ModelRegistry {
   readonly #config: Config;
-  readonly #clients = new Map<string, StreamFn>();
+  readonly #options: DriverOptions;
+  readonly #streams = new Map<string, StreamFn>();
 
-  constructor(config: Config) {
+  constructor(config: Config, options: DriverOptions = {}) {
     this.#config = config;
+    this.#options = options;
   }
 
   streamFor(provider: string): StreamFn {
-    let fn = this.#clients.get(provider);
+    let fn = this.#streams.get(provider);
     if (!fn) {
       fn = this.#create(provider);
-      this.#clients.set(provider, fn);
+      this.#streams.set(provider, fn);
     }
     return fn;
   }
@@ -38,16 +43,25 @@ export class ModelRegistry {
     switch (provider) {
       case 'openai':
         if (!c.OPENAI_API_KEY) throw missingKey('openai', 'OPENAI_API_KEY');
-        return openAiChatStream({
-          apiKey: c.OPENAI_API_KEY,
-          maxTokensField: 'max_completion_tokens',
-          ...(c.OPENAI_BASE_URL ? { baseURL: c.OPENAI_BASE_URL } : {}),
-        });
+        return driveStream(
+          openAiChatAdapter({
+            provider,
+            apiKey: c.OPENAI_API_KEY,
+            compat: chatCompatProfiles.openai,
+            ...(c.OPENAI_BASE_URL ? { baseURL: c.OPENAI_BASE_URL } : {}),
+          }),
+          this.#options,
+        );
       case 'openai-compatible':
-        return openAiChatStream({
-          apiKey: c.OPENAI_COMPATIBLE_API_KEY ?? 'no-key',
-          baseURL: c.OPENAI_COMPATIBLE_BASE_URL ?? `http://127.0.0.1:${c.SIM_PORT}/v1`,
-        });
+        return driveStream(
+          openAiChatAdapter({
+            provider,
+            apiKey: c.OPENAI_COMPATIBLE_API_KEY ?? 'no-key',
+            baseURL: c.OPENAI_COMPATIBLE_BASE_URL ?? `http://127.0.0.1:${c.SIM_PORT}/v1`,
+            compat: chatCompatProfiles[c.OPENAI_COMPATIBLE_PROFILE],
+          }),
+          this.#options,
+        );
       default:
         throw new TernError({
           code: 'provider_unavailable',

@@ -18,6 +18,15 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
     argsText: z.string(),
   }),
   z.object({ type: z.literal('entry'), entry: logEntrySchema }),
+  /** The model call failed before any output and is tried again after `delayMs`. */
+  z.object({
+    type: z.literal('model_retry'),
+    turnId: z.string(),
+    attempt: z.number().int().positive(),
+    delayMs: z.number().nonnegative(),
+    code: z.string(),
+    message: z.string(),
+  }),
   z.object({
     type: z.literal('turn_finished'),
     turnId: z.string(),

@@ -10,10 +10,17 @@ export const usageSchema = z.object({
 });
 export type Usage = z.infer<typeof usageSchema>;
 
+/** Opaque provider data replayed verbatim to the provider that produced it (signatures). */
+export const providerMetaSchema = z.object({
+  provider: z.string(),
+  signature: z.string().optional(),
+});
+
 export const toolCallSchema = z.object({
   id: z.string(),
   name: z.string(),
   args: z.record(z.string(), z.unknown()),
+  meta: providerMetaSchema.optional(),
 });
 export type ToolCall = z.infer<typeof toolCallSchema>;
 
@@ -43,9 +50,11 @@ export const logEntrySchema = z.discriminatedUnion('kind', [
   z.object({
     ...base,
     kind: z.literal('assistant_message'),
+    /** `<provider>:<model>` that produced the message. */
     model: z.string(),
     text: z.string(),
     reasoning: z.string().default(''),
+    reasoningMeta: providerMetaSchema.optional(),
     toolCalls: z.array(toolCallSchema),
     finishReason: finishReasonSchema,
     usage: usageSchema,

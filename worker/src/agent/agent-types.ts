@@ -42,6 +42,10 @@ export type TurnInput = {
   text: string;
   /** The model name sent to the provider (without the provider prefix). */
   model: string;
+  /** `<provider>:<model>`, recorded with each answer so history can be translated later. */
+  modelRef: string;
+  /** Deadline of each model call. */
+  modelTimeoutMs?: number;
   systemPrompt: string;
   history: readonly LogEntry[];
   maxSteps: number;

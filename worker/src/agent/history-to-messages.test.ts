@@ -46,6 +46,7 @@ describe('historyToMessages', () => {
       {
         role: 'assistant',
         content: [{ type: 'tool_call', id: 'c1', name: 'read_file', args: { path: 'a' } }],
+        origin: 'm',
       },
       {
         role: 'tool',

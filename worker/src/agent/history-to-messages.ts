@@ -32,13 +32,29 @@ export function historyToMessages(systemPrompt: string, log: readonly LogEntry[]
         if (entry.finishReason === 'error' || entry.finishReason === 'aborted') break;
         closeOpenCalls();
         const parts: AssistantPart[] = [];
-        if (entry.reasoning) parts.push({ type: 'reasoning', text: entry.reasoning });
+        if (entry.reasoning) {
+          parts.push(
+            entry.reasoningMeta
+              ? { type: 'reasoning', text: entry.reasoning, meta: entry.reasoningMeta }
+              : { type: 'reasoning', text: entry.reasoning },
+          );
+        }
         if (entry.text) parts.push({ type: 'text', text: entry.text });
         for (const call of entry.toolCalls) {
-          parts.push({ type: 'tool_call', id: call.id, name: call.name, args: call.args });
+          parts.push(
+            call.meta
+              ? {
+                  type: 'tool_call',
+                  id: call.id,
+                  name: call.name,
+                  args: call.args,
+                  meta: call.meta,
+                }
+              : { type: 'tool_call', id: call.id, name: call.name, args: call.args },
+          );
           open.set(call.id, call.name);
         }
-        messages.push({ role: 'assistant', content: parts });
+        messages.push({ role: 'assistant', content: parts, origin: entry.model });
         break;
       }
       case 'tool_finished':

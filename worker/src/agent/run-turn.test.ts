@@ -31,6 +31,7 @@ function harness(steps: ScriptedStep[], tools: AgentTool[] = []) {
       inputSeq: 1,
       text: 'hello',
       model: 'm',
+      modelRef: 'scripted:m',
       systemPrompt: 'system',
       history: [],
       maxSteps: 5,

@@ -1,4 +1,4 @@
-import type { LlmError, LlmEvent } from '@tern/shared/llm/llm-types';
+import type { LlmError, LlmEvent, ProviderMeta } from '@tern/shared/llm/llm-types';
 import type { FinishReason, LogEntry, NewLogEntry, Usage } from '@tern/shared/session/log-entry';
 import type { TurnInput, TurnIO, TurnOutcome } from './agent-types.ts';
 import { historyToMessages } from './history-to-messages.ts';
@@ -17,6 +17,7 @@ function addUsage(total: Usage, u: Usage): void {
 type ModelStep = {
   text: string;
   reasoning: string;
+  reasoningMeta?: ProviderMeta;
   calls: PlannedCall[];
   usage: Usage;
   reason: FinishReason;
@@ -91,10 +92,13 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
         [
           {
             kind: 'assistant_message',
-            model: input.model,
+            model: input.modelRef,
             text: step.text,
             reasoning: step.reasoning,
-            toolCalls: step.calls.map(({ id, name, args }) => ({ id, name, args })),
+            ...(step.reasoningMeta ? { reasoningMeta: step.reasoningMeta } : {}),
+            toolCalls: step.calls.map(({ id, name, args, meta }) =>
+              meta ? { id, name, args, meta } : { id, name, args },
+            ),
             finishReason: step.reason,
             usage: step.usage,
             durationMs: step.durationMs,
@@ -168,6 +172,7 @@ async function callModel(
     messages: historyToMessages(input.systemPrompt, log),
     tools: [...io.tools.values()].map((t) => t.spec),
     signal,
+    ...(input.modelTimeoutMs ? { timeoutMs: input.modelTimeoutMs } : {}),
     ...(input.headers ? { headers: input.headers } : {}),
   });
   for await (const event of stream as AsyncIterable<LlmEvent>) {
@@ -195,12 +200,27 @@ async function callModel(
           argsText: event.argsText,
         });
         break;
-      case 'tool_call_end':
+      case 'tool_call_end': {
+        const meta = event.meta ? { meta: event.meta } : {};
         step.calls.push(
           event.parsed.ok
-            ? { id: event.id, name: event.name, args: event.parsed.args }
-            : { id: event.id, name: event.name, args: {}, invalid: event.parsed.message },
+            ? { id: event.id, name: event.name, args: event.parsed.args, ...meta }
+            : { id: event.id, name: event.name, args: {}, invalid: event.parsed.message, ...meta },
         );
+        break;
+      }
+      case 'reasoning_signature':
+        step.reasoningMeta = event.meta;
+        break;
+      case 'retry':
+        io.emit({
+          type: 'model_retry',
+          turnId: input.turnId,
+          attempt: event.attempt,
+          delayMs: event.delayMs,
+          code: event.error.kind,
+          message: event.error.message,
+        });
         break;
       case 'usage':
         step.usage = event.usage;

@@ -126,6 +126,8 @@ async function runOneInput(
     inputSeq,
     text: input.text,
     model: ref.model,
+    modelRef: meta.model,
+    modelTimeoutMs: config.LLM_TIMEOUT_MS,
     systemPrompt: meta.systemPrompt || DEFAULT_SYSTEM_PROMPT,
     history,
     maxSteps: config.MAX_STEPS_PER_TURN,
