@@ -5,15 +5,28 @@ import type { FinishReason, LogEntry, NewLogEntry, Usage } from '@tern/shared/se
 export type ToolResult = { ok: boolean; output: string };
 
 export type ToolContext = {
+  /** Aborted on cancel or when the tool's time budget ends; tools must stop promptly. */
   signal: AbortSignal;
   sessionId: string;
 };
+
+/**
+ * How a tool shares a model response with its siblings: `parallel` runs alongside anything but
+ * exclusive tools; `sequential` runs one at a time among sequential tools; `exclusive` runs alone.
+ */
+export type ToolConcurrency = 'parallel' | 'sequential' | 'exclusive';
 
 /** A tool as the loop sees it: a schema for the model and an executor that may fail. */
 export type AgentTool = {
   spec: ToolSpec;
   /** Safe to run again after a crash interrupted it. */
   idempotent: boolean;
+  /** Defaults to `parallel`. */
+  concurrency?: ToolConcurrency;
+  /** Wall-clock budget; past it the call is aborted and the model reads a timeout result. */
+  timeoutMs?: number;
+  /** Output beyond this many bytes is cut, with a note saying how much was dropped. */
+  outputCapBytes?: number;
   execute(args: Record<string, unknown>, context: ToolContext): Promise<ToolResult>;
 };
 
