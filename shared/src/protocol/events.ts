@@ -8,6 +8,13 @@ import { finishReasonSchema, logEntrySchema, usageSchema } from '../session/log-
  */
 export const sessionEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('turn_started'), turnId: z.string(), inputSeq: z.number() }),
+  /** The turn's state machine moved (awaiting_model, streaming, running_tools, …). */
+  z.object({
+    type: z.literal('turn_state'),
+    turnId: z.string(),
+    from: z.string(),
+    to: z.string(),
+  }),
   z.object({ type: z.literal('text_delta'), turnId: z.string(), text: z.string() }),
   z.object({ type: z.literal('reasoning_delta'), turnId: z.string(), text: z.string() }),
   z.object({

@@ -147,6 +147,22 @@ describe('runTurn', () => {
     expect(h.log.at(-1)).toMatchObject({ kind: 'error', code: 'max_steps' });
   });
 
+  it('reports every state transition of the turn as an event', async () => {
+    const h = harness(
+      [{ calls: [{ id: 'a', name: 'fast', args: '{}' }] }, { text: 'done' }],
+      [sleepTool('fast', 0)],
+    );
+    await h.run();
+    const states = h.events.flatMap((e) => (e.type === 'turn_state' ? [`${e.from}>${e.to}`] : []));
+    expect(states).toEqual([
+      'awaiting_model>streaming',
+      'streaming>running_tools',
+      'running_tools>awaiting_model',
+      'awaiting_model>streaming',
+      'streaming>done',
+    ]);
+  });
+
   it('sends the system prompt, the history and the tool specs to the model', async () => {
     const h = harness([{ text: 'ok' }], [sleepTool('fast', 0)]);
     await h.run();

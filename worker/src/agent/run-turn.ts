@@ -3,6 +3,7 @@ import type { FinishReason, LogEntry, NewLogEntry, Usage } from '@tern/shared/se
 import type { TurnInput, TurnIO, TurnOutcome } from './agent-types.ts';
 import { historyToMessages } from './history-to-messages.ts';
 import { type PlannedCall, runTools } from './run-tools.ts';
+import { TurnStateMachine } from './turn-state.ts';
 
 const zeroUsage = (): Usage => ({ input: 0, output: 0, cached: 0, reasoning: 0, costUsd: 0 });
 
@@ -36,6 +37,9 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
   const log: LogEntry[] = [...input.history];
   const signal = io.signal ?? new AbortController().signal;
   io.emit({ type: 'turn_started', turnId: input.turnId, inputSeq: input.inputSeq });
+  const machine = new TurnStateMachine((from, to) =>
+    io.emit({ type: 'turn_state', turnId: input.turnId, from, to }),
+  );
 
   // Commits run one after another, in log order. The user's message is committed while the first
   // model call is already streaming: it is safe in the session's inputs either way, and the wait
@@ -60,13 +64,15 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
 
   let steps = 0;
   const finish = (reason: FinishReason): TurnOutcome => {
+    machine.to(reason === 'aborted' ? 'cancelled' : reason === 'error' ? 'failed' : 'done');
     io.emit({ type: 'turn_finished', turnId: input.turnId, reason, usage: { ...usage }, steps });
     return { reason, steps, usage };
   };
 
   while (steps < input.maxSteps) {
     steps += 1;
-    const step = await callModel(io, input, log, signal);
+    machine.to('awaiting_model');
+    const step = await callModel(io, input, log, signal, () => machine.to('streaming'));
     addUsage(usage, step.usage);
 
     if (step.reason === 'error' || step.reason === 'aborted') {
@@ -116,6 +122,7 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
         false,
       )),
     );
+    machine.to('running_tools');
     const results = await runTools(step.calls, io.tools, {
       signal,
       sessionId: input.sessionId,
@@ -156,6 +163,7 @@ async function callModel(
   input: TurnInput,
   log: readonly LogEntry[],
   signal: AbortSignal,
+  onFirstOutput: () => void,
 ): Promise<ModelStep> {
   const started = io.now();
   const step: ModelStep = {
@@ -175,7 +183,17 @@ async function callModel(
     ...(input.modelTimeoutMs ? { timeoutMs: input.modelTimeoutMs } : {}),
     ...(input.headers ? { headers: input.headers } : {}),
   });
+  let streaming = false;
   for await (const event of stream as AsyncIterable<LlmEvent>) {
+    if (
+      !streaming &&
+      (event.type === 'text_delta' ||
+        event.type === 'reasoning_delta' ||
+        event.type === 'tool_call_start')
+    ) {
+      streaming = true;
+      onFirstOutput();
+    }
     switch (event.type) {
       case 'text_delta':
         step.ttftMs ??= io.now() - started;
