@@ -38,7 +38,7 @@ export type NoticeItem = {
   kind: 'notice';
   key: string;
   turnId: string;
-  tone: 'error' | 'interrupted';
+  tone: 'error' | 'interrupted' | 'retry';
   code: string | null;
   message: string;
 };
@@ -285,6 +285,19 @@ function applyEvent(state: TranscriptState, id: string, event: SessionEvent): Tr
     }
     case 'entry':
       return applyEntry(state, event.entry);
+    case 'turn_state':
+      return state;
+    case 'model_retry': {
+      const notice: NoticeItem = {
+        kind: 'notice',
+        key: `retry-${id}`,
+        turnId: event.turnId,
+        tone: 'retry',
+        code: event.code,
+        message: `The model call failed (${event.message}); retrying in ${(event.delayMs / 1000).toFixed(1)} s (attempt ${event.attempt + 1}).`,
+      };
+      return { ...state, items: [...state.items, notice] };
+    }
     case 'turn_finished': {
       const end: TurnEndItem = {
         kind: 'turn_end',
