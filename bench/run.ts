@@ -4,6 +4,7 @@
  */
 const benches: Record<string, () => Promise<void>> = {
   skeleton: async () => (await import('./skeleton.ts')).run(),
+  llm: async () => (await import('./llm.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -11,6 +11,14 @@ export const SIM_FAULTS = [
   'context_overflow',
   'cut',
   'hang',
+  /** 529 overloaded where the provider has it (Anthropic), 503 elsewhere. */
+  'overloaded',
+  /** HTTP 200, some output, then an error inside the stream. */
+  'stream_error',
+  /** A tool call whose argument JSON is cut off, then a normal finish. */
+  'truncated_tool_json',
+  /** Every piece arrives after a long pause (default 200 ms), to exercise timeouts and cancel. */
+  'slow_drip',
 ] as const;
 
 export type SimFault = (typeof SIM_FAULTS)[number];

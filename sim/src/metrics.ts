@@ -1,12 +1,28 @@
+import { createHistogram } from './histogram.ts';
+import { renderVllmMetrics, VLLM_ITL_BUCKETS, VLLM_TTFT_BUCKETS } from './vllm-metrics.ts';
+
 /**
  * Prometheus counters of one simulator instance (an instance, not module state: tests run many
- * servers in one process). Metric names mirror the vLLM ones the benchmarks already know.
+ * servers in one process). Metric names mirror the vLLM ones the benchmarks already know, and a
+ * server impersonating vLLM also exposes vLLM's own names.
  */
 export interface SimMetrics {
   requestStarted(): void;
   requestEnded(route: string, status: string): void;
   tokensCounted(prompt: number, completion: number): void;
-  render(queue: { running: number; waiting: number }): string;
+  /** A generation that ran to its end: time to first token (queueing included) and its gaps. */
+  generationTimed(ttftMs: number, itlsMs: readonly number[]): void;
+  render(queue: QueueState, vllm?: VllmExposure): string;
+}
+
+export interface QueueState {
+  running: number;
+  waiting: number;
+}
+
+export interface VllmExposure {
+  model: string;
+  concurrency: number;
 }
 
 export function createSimMetrics(): SimMetrics {
@@ -14,6 +30,8 @@ export function createSimMetrics(): SimMetrics {
   let inFlight = 0;
   let promptTokens = 0;
   let generationTokens = 0;
+  const ttft = createHistogram(VLLM_TTFT_BUCKETS);
+  const itl = createHistogram(VLLM_ITL_BUCKETS);
 
   return {
     requestStarted() {
@@ -28,7 +46,11 @@ export function createSimMetrics(): SimMetrics {
       promptTokens += prompt;
       generationTokens += completion;
     },
-    render(queue) {
+    generationTimed(ttftMs, itlsMs) {
+      ttft.observe(ttftMs / 1000);
+      for (const gap of itlsMs) itl.observe(gap / 1000);
+    },
+    render(queue, vllm) {
       const lines = [
         '# HELP tern_sim_requests_total Requests answered, by route and HTTP status ("aborted" when the connection ended first).',
         '# TYPE tern_sim_requests_total counter',
@@ -49,6 +71,11 @@ export function createSimMetrics(): SimMetrics {
         '# TYPE tern_sim_generation_tokens_total counter',
         `tern_sim_generation_tokens_total ${generationTokens}`,
       ];
+      if (vllm) {
+        lines.push(
+          ...renderVllmMetrics({ ...vllm, ...queue, promptTokens, generationTokens, ttft, itl }),
+        );
+      }
       return `${lines.join('\n')}\n`;
     },
   };

@@ -1,13 +1,20 @@
 import { sendJson, sendText } from './http-io.ts';
+import { SIM_MODEL } from './openai/openai-models.ts';
 import type { RouteHandler } from './sim-context.ts';
 
 /** Liveness, shaped like vLLM's so the same probes work against either. */
 export const handleHealth: RouteHandler = (exchange) => sendJson(exchange, 200, { status: 'ok' });
 
-export const handleMetrics: RouteHandler = (exchange) =>
+/** A server impersonating vLLM (its default dialect) also shows vLLM's metric names. */
+export const handleMetrics: RouteHandler = (exchange) => {
+  const { ctx } = exchange;
+  const vllm = ctx.dialect.vllmMetrics
+    ? { model: SIM_MODEL, concurrency: ctx.latency.concurrency }
+    : undefined;
   sendText(
     exchange,
     200,
     'text/plain; version=0.0.4; charset=utf-8',
-    exchange.ctx.metrics.render(exchange.ctx.slots),
+    ctx.metrics.render(ctx.slots, vllm),
   );
+};

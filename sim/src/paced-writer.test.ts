@@ -32,4 +32,17 @@ describe('writePaced', () => {
     expect(await done).toBe(false);
     expect(writes).toEqual(['a']);
   });
+
+  it('asks a computed schedule for each step in order, only once the step is near', async () => {
+    const asked: number[] = [];
+    const writes: string[] = [];
+    const dueAt = (step: number) => {
+      asked.push(step);
+      return step * 15;
+    };
+    await writePaced(chunks, dueAt, (d) => writes.push(d), never);
+    expect(writes).toEqual(['a', 'b', 'c', 'd']);
+    expect([...new Set(asked)]).toEqual([0, 1, 2, 3]);
+    expect(asked).toEqual([...asked].sort((x, y) => x - y));
+  });
 });

@@ -6,6 +6,9 @@ export interface TimedChunk {
   step: number;
 }
 
+/** Each step's due time in ms after the start: a fixed list, or computed when first asked for. */
+export type StepTimes = readonly number[] | ((step: number) => number);
+
 /**
  * Writes chunks on schedule. Deadlines are absolute (relative to the start) so timer lateness does
  * not accumulate over a long stream, and every chunk already due goes out in one write: with zero
@@ -14,14 +17,16 @@ export interface TimedChunk {
  */
 export async function writePaced(
   chunks: readonly TimedChunk[],
-  offsets: readonly number[],
+  offsets: StepTimes,
   write: (data: string) => void,
   signal: AbortSignal,
 ): Promise<boolean> {
+  const dueAt = (chunk: TimedChunk) =>
+    typeof offsets === 'function' ? offsets(chunk.step) : (offsets[chunk.step] ?? 0);
   const start = performance.now();
   let i = 0;
   while (i < chunks.length) {
-    const wait = start + dueAt(chunks[i]!, offsets) - performance.now();
+    const wait = start + dueAt(chunks[i]!) - performance.now();
     // setTimeout has millisecond resolution; anything sooner is written now.
     if (wait >= 1) {
       try {
@@ -33,12 +38,8 @@ export async function writePaced(
     if (signal.aborted) return false;
     const elapsed = performance.now() - start;
     let batch = chunks[i++]!.data;
-    while (i < chunks.length && dueAt(chunks[i]!, offsets) <= elapsed) batch += chunks[i++]!.data;
+    while (i < chunks.length && dueAt(chunks[i]!) <= elapsed) batch += chunks[i++]!.data;
     write(batch);
   }
   return true;
-}
-
-function dueAt(chunk: TimedChunk, offsets: readonly number[]): number {
-  return offsets[chunk.step] ?? 0;
 }

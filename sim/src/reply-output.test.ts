@@ -58,6 +58,53 @@ describe('renderOutput', () => {
   });
 });
 
+describe('renderOutput with reasoning, whole arguments and a forced finish', () => {
+  const plan = {
+    reasoning: 'I should read it.',
+    text: 'Reading.',
+    toolCalls: [{ name: 'read_file', arguments: '{"path":"a.md"}' }],
+  };
+
+  it('emits reasoning pieces first and counts them apart as well as in the total', () => {
+    const output = renderOutput(plan);
+    expect(output.pieces.slice(0, 5)).toEqual([
+      { type: 'reasoning', text: 'I' },
+      { type: 'reasoning', text: ' should' },
+      { type: 'reasoning', text: ' read' },
+      { type: 'reasoning', text: ' it.' },
+      { type: 'text', text: 'Reading.' },
+    ]);
+    expect(output.reasoningTokens).toBe(countTokens('I should read it.'));
+    expect(output.completionTokens).toBeGreaterThan(output.reasoningTokens);
+  });
+
+  it('spends the token budget on reasoning first, as thinking models do', () => {
+    const output = renderOutput(plan, { maxTokens: 3 });
+    expect(output.pieces.every((p) => p.type === 'reasoning')).toBe(true);
+    expect(output).toMatchObject({ finishReason: 'length', reasoningTokens: 3 });
+  });
+
+  it('does not apply stop sequences to reasoning', () => {
+    const output = renderOutput(plan, { stop: ['read'] });
+    expect(output.pieces.filter((p) => p.type === 'reasoning')).toHaveLength(4);
+  });
+
+  it('sends a call’s arguments as one piece when asked to', () => {
+    const output = renderOutput(plan, { wholeArguments: true });
+    expect(output.pieces.filter((p) => p.type === 'tool_call_args')).toEqual([
+      { type: 'tool_call_args', index: 0, text: '{"path":"a.md"}' },
+    ]);
+  });
+
+  it('reports the finish the plan forces, unless the budget ran out', () => {
+    expect(renderOutput({ ...plan, finish: 'stop' }).finishReason).toBe('stop');
+    expect(renderOutput({ text: 'hi', toolCalls: [], finish: 'length' }).finishReason).toBe(
+      'length',
+    );
+    expect(renderOutput({ ...plan, finish: 'stop' }, { maxTokens: 1 }).finishReason).toBe('length');
+  });
+});
+
 describe('fragments', () => {
   it('splits arguments into three non-empty parts that join back exactly', () => {
     expect(fragments('{"path":"."}')).toEqual(['{"pa', 'th":', '"."}']);

@@ -79,6 +79,22 @@ describe('planReply', () => {
     expect(plan.text.match(/\s*\S+/g)).toHaveLength(300);
   });
 
+  it('thinks one sentence per decision when asked to reason, and not otherwise', () => {
+    const ask = (reasoning: boolean) =>
+      planReply({
+        messages: [user('list files, then read docs/a.md')],
+        toolNames: ['read_file', 'list_files'],
+        reasoning,
+      });
+    expect(ask(true).reasoning).toBe(
+      'The user asked about the files, so I will list them. The user mentioned docs/a.md, so I will read it with read_file.',
+    );
+    expect(ask(true).toolCalls).toEqual(ask(false).toolCalls);
+    expect(ask(false)).not.toHaveProperty('reasoning');
+    const echo = planReply({ messages: [user('hi')], toolNames: [], reasoning: true });
+    expect(echo.reasoning).toBe('No tool fits this message, so I will answer directly.');
+  });
+
   it('is deterministic', () => {
     const request = { messages: [user('list files')], toolNames: ['list_files'] };
     expect(planReply(request)).toEqual(planReply(request));

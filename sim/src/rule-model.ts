@@ -14,6 +14,11 @@ export interface ModelRequest {
   messages: readonly ModelMessage[];
   /** Names of the function tools the model may call (empty when tool choice is `none`). */
   toolNames: readonly string[];
+  /**
+   * Whether the reply should think first. Each wire decides from its own request (OpenAI's
+   * `reasoning_effort`, a vLLM reasoning dialect, Anthropic's `thinking`, Gemini's thinking config).
+   */
+  reasoning?: boolean;
 }
 
 export interface PlannedToolCall {
@@ -22,10 +27,19 @@ export interface PlannedToolCall {
   arguments: string;
 }
 
-/** Text is streamed first, then tool calls; a plan with tool calls finishes with `tool_calls`. */
+export type PlannedFinish = 'stop' | 'length' | 'tool_calls';
+
+/**
+ * Reasoning is streamed first, then text, then tool calls; a plan with tool calls finishes with
+ * `tool_calls` unless `finish` says otherwise.
+ */
 export interface ReplyPlan {
+  /** Thinking streamed before the answer (reasoning models); empty for none. */
+  reasoning?: string;
   text: string;
   toolCalls: PlannedToolCall[];
+  /** Forces the finish reason (scripted scenarios); a token budget or stop sequence still wins. */
+  finish?: PlannedFinish;
 }
 
 const PATH_LIKE = /[\w./-]+\.[A-Za-z0-9]+/;
@@ -41,6 +55,11 @@ const FILLER =
   );
 
 export function planReply(request: ModelRequest): ReplyPlan {
+  const plan = planAnswer(request);
+  return request.reasoning ? { reasoning: reasonAbout(plan, request), ...plan } : plan;
+}
+
+function planAnswer(request: ModelRequest): ReplyPlan {
   const last = request.messages.at(-1);
   if (last?.role === 'tool') return { text: summariseToolResults(request.messages), toolCalls: [] };
   if (last?.role === 'user') {
@@ -48,6 +67,31 @@ export function planReply(request: ModelRequest): ReplyPlan {
     if (toolCalls.length > 0) return { text: '', toolCalls };
   }
   return { text: echo(lastUserText(request.messages)), toolCalls: [] };
+}
+
+/**
+ * One short sentence per decision the rules took, so a test can tell from the reasoning alone
+ * which branch ran, and the same request always thinks the same thoughts.
+ */
+function reasonAbout(plan: ReplyPlan, request: ModelRequest): string {
+  if (request.messages.at(-1)?.role === 'tool') {
+    return 'The tool has answered, so I will quote the first line of its result.';
+  }
+  if (plan.toolCalls.length === 0) return 'No tool fits this message, so I will answer directly.';
+  return plan.toolCalls
+    .map((call) =>
+      call.name === 'list_files'
+        ? 'The user asked about the files, so I will list them.'
+        : `The user mentioned ${pathArgument(call.arguments)}, so I will read it with ${call.name}.`,
+    )
+    .join(' ');
+}
+
+function pathArgument(args: string): string {
+  const parsed: unknown = JSON.parse(args);
+  return typeof parsed === 'object' && parsed !== null && 'path' in parsed
+    ? String(parsed.path)
+    : 'a file';
 }
 
 function planToolCalls(userText: string, toolNames: readonly string[]): PlannedToolCall[] {

@@ -1,14 +1,26 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { handleMessages } from './anthropic/anthropic-messages-route.ts';
+import { handleModels } from './anthropic/anthropic-models.ts';
 import type { SimFault } from './faults.ts';
-import { type LatencyModel, resolveLatency } from './latency.ts';
+import { handleListGeminiModels } from './gemini/gemini-models.ts';
+import { handleGeminiModelMethod } from './gemini/gemini-route.ts';
+import {
+  type LatencyModel,
+  type RouteLatency,
+  resolveLatency,
+  resolveRouteLatency,
+  type SimRoute,
+} from './latency.ts';
 import { createSimMetrics } from './metrics.ts';
 import { handleChatCompletions } from './openai/openai-chat-route.ts';
+import { OPENAI_DIALECTS, type OpenAiDialectName } from './openai/openai-dialect.ts';
 import { sendOpenAiError, serverError, unknownUrl } from './openai/openai-errors.ts';
 import { requestId } from './openai/openai-ids.ts';
-import { handleListModels } from './openai/openai-models.ts';
 import { handleHealth, handleMetrics } from './ops-routes.ts';
 import { mulberry32 } from './random.ts';
+import { type ScenarioSource, scenarioMap } from './scenario.ts';
+import { handleListScenarios, handlePutScenario } from './scenario-routes.ts';
 import type { RouteHandler, SimContext, SimExchange } from './sim-context.ts';
 import { createSlotQueue } from './slot-queue.ts';
 
@@ -21,6 +33,12 @@ export interface SimServerOptions {
   seed?: number;
   /** Fault for requests without an `x-tern-sim-fault` header. */
   fault?: SimFault;
+  /** Per-wire TTFT, ITL and jitter over `latency`; slots and batching stay server-wide. */
+  latencyByRoute?: Partial<Record<SimRoute, RouteLatency>>;
+  /** The OpenAI-compatible route's dialect when a request names none (default `openai`). */
+  dialect?: OpenAiDialectName;
+  /** Scripted scenarios (a list, or a record by name), validated at start. */
+  scenarios?: ScenarioSource;
 }
 
 export interface SimServer {
@@ -41,10 +59,24 @@ interface Route {
 
 const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/v1/chat/completions', handle: handleChatCompletions },
-  { method: 'GET', path: '/v1/models', handle: handleListModels },
+  { method: 'POST', path: '/v1/messages', handle: handleMessages },
+  { method: 'GET', path: '/v1/models', handle: handleModels },
+  // Gemini puts the model and method in one segment: `/v1beta/models/{model}:generateContent`.
+  { method: 'POST', path: '/v1beta/models/*', handle: handleGeminiModelMethod },
+  { method: 'GET', path: '/v1beta/models', handle: handleListGeminiModels },
   { method: 'GET', path: '/health', handle: handleHealth },
   { method: 'GET', path: '/metrics', handle: handleMetrics },
+  { method: 'GET', path: '/sim/scenarios', handle: handleListScenarios },
+  { method: 'PUT', path: '/sim/scenarios/*', handle: handlePutScenario },
 ];
+
+/** A path ending in `/*` matches one more non-empty segment. */
+function matches(route: Route, path: string): boolean {
+  if (!route.path.endsWith('/*')) return route.path === path;
+  const prefix = route.path.slice(0, -1);
+  const rest = path.slice(prefix.length);
+  return path.startsWith(prefix) && rest !== '' && !rest.includes('/');
+}
 
 /** Longer than common clients' idle timeouts, so a client never reuses a socket being closed. */
 const KEEP_ALIVE_MS = 65_000;
@@ -59,6 +91,9 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
     slots: createSlotQueue(latency.concurrency),
     metrics: createSimMetrics(),
     random: mulberry32(seed),
+    routeLatency: resolveRouteLatency(latency, options.latencyByRoute),
+    dialect: OPENAI_DIALECTS[options.dialect ?? 'openai'],
+    scenarios: scenarioMap(options.scenarios),
   };
   // Nagle off: streamed chunks are small and latency benchmarks must not see 40 ms ACK stalls.
   const server = createServer({ noDelay: true, keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) =>
@@ -89,7 +124,7 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
 
 function dispatch(req: IncomingMessage, res: ServerResponse, ctx: SimContext): void {
   const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
-  const route = ROUTES.find((r) => r.path === path && r.method === req.method);
+  const route = ROUTES.find((r) => r.method === req.method && matches(r, path));
   const label = route?.path ?? 'unmatched';
   const controller = new AbortController();
   ctx.metrics.requestStarted();

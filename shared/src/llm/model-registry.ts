@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.ts';
 import { TernError } from '../errors/tern-error.ts';
+import { anthropicAdapter } from './anthropic/anthropic-adapter.ts';
 import type { StreamFn } from './llm-types.ts';
 import { openAiChatAdapter } from './openai-chat/openai-chat-adapter.ts';
 import { chatCompatProfiles } from './openai-chat/openai-chat-compat.ts';
@@ -59,6 +60,15 @@ export class ModelRegistry {
             apiKey: c.OPENAI_COMPATIBLE_API_KEY ?? 'no-key',
             baseURL: c.OPENAI_COMPATIBLE_BASE_URL ?? `http://127.0.0.1:${c.SIM_PORT}/v1`,
             compat: chatCompatProfiles[c.OPENAI_COMPATIBLE_PROFILE],
+          }),
+          this.#options,
+        );
+      case 'anthropic':
+        if (!c.ANTHROPIC_API_KEY) throw missingKey('anthropic', 'ANTHROPIC_API_KEY');
+        return driveStream(
+          anthropicAdapter({
+            apiKey: c.ANTHROPIC_API_KEY,
+            ...(c.ANTHROPIC_BASE_URL ? { baseURL: c.ANTHROPIC_BASE_URL } : {}),
           }),
           this.#options,
         );

@@ -1,137 +1,119 @@
-import type { ServerResponse } from 'node:http';
-import { chooseFault, FAULT_HEADER } from '../faults.ts';
+import { piecesBeforeStreamError } from '../fault-plan.ts';
+import { acquireGeneration } from '../generation.ts';
 import { readBody } from '../http-io.ts';
-import { applyLatencyHeaders, type LatencyModel, stepOffsets } from '../latency.ts';
-import { type TimedChunk, writePaced } from '../paced-writer.ts';
+import { applyLatencyHeaders } from '../latency.ts';
 import { hashString, mulberry32 } from '../random.ts';
 import { renderOutput } from '../reply-output.ts';
-import { planReply } from '../rule-model.ts';
+import { planFor } from '../reply-planner.ts';
 import type { RouteHandler, SimExchange } from '../sim-context.ts';
 import { checkAuth } from './openai-auth.ts';
 import { chatCompletion } from './openai-completion.ts';
-import { invalidRequest, sendOpenAiError } from './openai-errors.ts';
-import { OPENAI_FAULTS } from './openai-faults.ts';
-import { completionId, toolCallId } from './openai-ids.ts';
+import { chooseDialect, type OpenAiDialect } from './openai-dialect.ts';
+import { inStreamErrorBody, sendDialectError } from './openai-dialect-errors.ts';
+import { invalidRequest } from './openai-errors.ts';
+import { type FaultAction, OPENAI_FAULTS } from './openai-faults.ts';
+import { dialectCompletionId, dialectToolCallId } from './openai-ids.ts';
+import { leakToolCalls } from './openai-leaked-tool-calls.ts';
 import { SIM_FAST_MODEL } from './openai-models.ts';
+import { sendCompletion, sendStream } from './openai-reply-writer.ts';
 import { parseChatRequest } from './openai-request.ts';
 import { type StreamContext, streamChunks } from './openai-stream-chunks.ts';
 
+const REPLY: FaultAction = { kind: 'reply' };
+
 /**
- * `POST /v1/chat/completions`. Checks run in OpenAI's order (key, then body), then the requested
- * fault, then the request waits for a generation slot and its reply is paced by the latency model.
+ * `POST /v1/chat/completions`. Checks run in the real servers' order (key, then body), then the
+ * plan and fault are chosen (scenario or rule model), then the request waits for a generation slot
+ * and its reply is paced by the latency model. Everything a dialect changes is read from its row.
  */
 export const handleChatCompletions: RouteHandler = async (exchange) => {
-  const { req, ctx, signal } = exchange;
+  const { req, ctx } = exchange;
+  const chosen = chooseDialect(req.headers, ctx.dialect);
+  // An unknown dialect is reported in the server's own.
+  if (!chosen.ok) return badHeader(exchange, ctx.dialect, chosen);
+  const dialect = chosen.dialect;
   const denied = checkAuth(req.headers);
-  if (denied) return sendOpenAiError(exchange, denied);
-  const fault = chooseFault(req.headers, ctx.fault);
-  if (!fault.ok) return badHeader(exchange, fault.message, FAULT_HEADER);
+  if (denied) return sendDialectError(exchange, dialect, denied);
 
   const bodyText = await readBody(req);
   const parsed = parseChatRequest(bodyText);
-  if (!parsed.ok) return sendOpenAiError(exchange, { status: 400, body: parsed.error });
+  if (!parsed.ok) return sendDialectError(exchange, dialect, { status: 400, body: parsed.error });
   const chat = parsed.request;
-  const base: LatencyModel =
-    chat.model === SIM_FAST_MODEL ? { ...ctx.latency, ttftMs: 0, itlMs: 0 } : ctx.latency;
-  const latency = applyLatencyHeaders(base, req.headers);
-  if (!latency.ok) return badHeader(exchange, latency.message, latency.header);
+  const request = dialect.alwaysReasons
+    ? { ...chat.modelRequest, reasoning: true }
+    : chat.modelRequest;
+  const choice = planFor(request, req.headers, ctx);
+  if (!choice.ok) return badHeader(exchange, dialect, choice);
+  const routeLatency = ctx.routeLatency.openai;
+  const base =
+    chat.model === SIM_FAST_MODEL ? { ...routeLatency, ttftMs: 0, itlMs: 0 } : routeLatency;
+  const latency = applyLatencyHeaders(base, req.headers, choice.fault);
+  if (!latency.ok) return badHeader(exchange, dialect, latency);
 
-  const action = fault.fault && OPENAI_FAULTS[fault.fault](chat);
-  if (action?.kind === 'respond') return sendOpenAiError(exchange, action.response);
+  const faultContext = { ...chat, dialect };
+  const action = choice.fault ? OPENAI_FAULTS[choice.fault](faultContext) : REPLY;
+  if (action.kind === 'respond') return sendDialectError(exchange, dialect, action.response);
   // A hung request keeps its connection open and is never answered; it ends when the client aborts
   // or the server closes.
-  if (action?.kind === 'hang') return;
-
-  let release: () => void;
-  try {
-    release = await ctx.slots.acquire(signal);
-  } catch {
-    return; // the client left while queued
+  if (action.kind === 'hang') return;
+  // Without a stream there is nowhere to fail half-way: the error is the whole answer.
+  if (action.kind === 'stream_error' && !chat.stream) {
+    return sendDialectError(exchange, dialect, action.response);
   }
+
+  // Seeded by the request itself, so the same conversation gets the same tool-call ids and jitter
+  // however requests interleave.
+  const random = mulberry32(hashString(bodyText, ctx.seed));
+  const plan = dialect.leakToolCallsAsText ? leakToolCalls(choice.plan) : choice.plan;
+  const output = renderOutput(plan, {
+    maxTokens: chat.maxTokens,
+    stop: chat.stop,
+    wholeArguments: dialect.argumentsInOneDelta,
+  });
+  const toolCallIds = plan.toolCalls.map(() => dialectToolCallId(dialect, random));
+  const generation = await acquireGeneration(exchange, latency.latency, random);
+  if (!generation) return; // the client left while queued
   try {
-    // Seeded by the request itself, so the same conversation gets the same tool-call ids and jitter
-    // however requests interleave.
-    const random = mulberry32(hashString(bodyText, ctx.seed));
-    const plan = planReply(chat.modelRequest);
-    const output = renderOutput(plan, { maxTokens: chat.maxTokens, stop: chat.stop });
     const reply: StreamContext = {
-      id: completionId(ctx.random),
+      id: dialectCompletionId(dialect, ctx.random),
       created: Math.floor(Date.now() / 1000),
       model: chat.model,
       includeUsage: chat.includeUsage,
       promptTokens: chat.promptTokens,
-      toolCallIds: plan.toolCalls.map(() => toolCallId(random)),
+      toolCallIds,
+      dialect,
     };
-    const offsets = stepOffsets(latency.latency, output.pieces.length, random);
-    const cut = action?.kind === 'cut';
-    const chunks = chat.stream
-      ? streamChunks(output, reply)
-      : [{ data: JSON.stringify(chatCompletion(output, reply)), step: offsets.length - 1 }];
+    const cut = { cut: action.kind === 'cut' };
+    const streamError =
+      action.kind === 'stream_error'
+        ? {
+            afterPieces: piecesBeforeStreamError(output.pieces),
+            body: inStreamErrorBody(dialect, action.response),
+          }
+        : undefined;
     const completed = chat.stream
-      ? await sendStream(exchange, chunks, offsets, cut)
-      : await sendCompletion(exchange, chunks[0]!, offsets, cut);
-    if (completed) ctx.metrics.tokensCounted(chat.promptTokens, output.completionTokens);
+      ? await sendStream(exchange, streamChunks(output, reply, streamError), generation.dueAt, cut)
+      : await sendCompletion(
+          exchange,
+          {
+            data: JSON.stringify(chatCompletion(output, reply)),
+            step: Math.max(output.pieces.length - 1, 0),
+          },
+          generation.dueAt,
+          cut,
+        );
+    if (completed && !streamError) {
+      generation.completed(chat.promptTokens, output.completionTokens);
+    }
   } finally {
-    release();
+    generation.release();
   }
 };
 
-async function sendStream(
-  { res, requestId, signal }: SimExchange,
-  chunks: TimedChunk[],
-  offsets: number[],
-  cut: boolean,
-): Promise<boolean> {
-  const write = (data: string) => {
-    if (!res.headersSent) {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-request-id': requestId,
-      });
-    }
-    res.write(data);
-  };
-  // A cut stream stops half-way, after at least the role chunk.
-  const sent = cut ? chunks.slice(0, Math.max(1, Math.floor(chunks.length / 2))) : chunks;
-  const finished = await writePaced(sent, offsets, write, signal);
-  if (!finished) return false;
-  if (cut) return cutConnection(res);
-  res.end();
-  return true;
-}
-
-/** Non-streamed replies still take the whole generation time before the body is sent. */
-async function sendCompletion(
-  { res, requestId, signal }: SimExchange,
-  chunk: TimedChunk,
-  offsets: number[],
-  cut: boolean,
-): Promise<boolean> {
-  const write = (body: string) => {
-    res.writeHead(200, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-      'x-request-id': requestId,
-    });
-    // A cut reply announces the full length but delivers half of the body.
-    if (cut) res.write(body.slice(0, Math.floor(body.length / 2)));
-    else res.end(body);
-  };
-  const finished = await writePaced([chunk], offsets, write, signal);
-  if (!finished) return false;
-  return cut ? cutConnection(res) : true;
-}
-
-/**
- * Ends the TCP connection without finishing the HTTP message (no terminating chunk, or fewer bytes
- * than announced). `end()` rather than `destroy()` so the bytes already written are flushed first.
- */
-function cutConnection(res: ServerResponse): false {
-  res.socket?.end();
-  return false;
-}
-
-function badHeader(exchange: SimExchange, message: string, header: string): void {
-  sendOpenAiError(exchange, { status: 400, body: invalidRequest(message, header) });
+function badHeader(
+  exchange: SimExchange,
+  dialect: OpenAiDialect,
+  { header, message }: { header: string; message: string },
+): void {
+  sendDialectError(exchange, dialect, { status: 400, body: invalidRequest(message, header) });
 }

@@ -105,8 +105,10 @@ describe('parseChatRequest', () => {
       stop: ['END'],
       // rules + read a.md + (read_file + its arguments) + alpha
       promptTokens: 2 + 4 + (3 + 11) + 2,
+      reasoningEffort: undefined,
       modelRequest: {
         toolNames: ['read_file'],
+        reasoning: false,
         messages: [
           { role: 'system', text: 'rules' },
           { role: 'user', text: 'read a.md' },
@@ -125,5 +127,20 @@ describe('parseChatRequest', () => {
       tool_choice: 'none',
     });
     expect(result.ok && result.request.modelRequest.toolNames).toEqual([]);
+  });
+
+  it('asks the model to reason for any reasoning_effort but none', () => {
+    const reasoning = (effort: unknown) => {
+      const result = parse({
+        model: 'm',
+        messages: [{ role: 'user', content: 'x' }],
+        reasoning_effort: effort,
+      });
+      return result.ok && result.request.modelRequest.reasoning;
+    };
+    expect(reasoning('low')).toBe(true);
+    expect(reasoning('minimal')).toBe(true);
+    expect(reasoning('none')).toBe(false);
+    expect(reasoning(undefined)).toBe(false);
   });
 });

@@ -15,6 +15,8 @@ export interface ChatRequest {
   maxTokens: number | undefined;
   stop: string[];
   promptTokens: number;
+  /** `modelRequest.reasoning` is set when this asks for thinking (anything but `none`). */
+  reasoningEffort: string | undefined;
   modelRequest: ModelRequest;
 }
 
@@ -67,6 +69,8 @@ function toChatRequest(body: unknown): ChatRequest {
   const { messages, promptTokens } = toModelMessages(body.messages);
   const maxTokens = positiveInt(body, 'max_completion_tokens') ?? positiveInt(body, 'max_tokens');
   const streamOptions = isJson(body.stream_options) ? body.stream_options : {};
+  const reasoningEffort =
+    typeof body.reasoning_effort === 'string' ? body.reasoning_effort : undefined;
   return {
     model: body.model,
     stream: body.stream === true,
@@ -74,7 +78,12 @@ function toChatRequest(body: unknown): ChatRequest {
     maxTokens,
     stop: toStop(body.stop),
     promptTokens,
-    modelRequest: { messages, toolNames: body.tool_choice === 'none' ? [] : toolNames(body.tools) },
+    reasoningEffort,
+    modelRequest: {
+      messages,
+      toolNames: body.tool_choice === 'none' ? [] : toolNames(body.tools),
+      reasoning: reasoningEffort !== undefined && reasoningEffort !== 'none',
+    },
   };
 }
 

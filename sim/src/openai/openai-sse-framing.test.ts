@@ -57,4 +57,34 @@ describe('OpenAI SSE framing', () => {
     expect(text).not.toContain('"usage"');
     expect(text.endsWith('}\n\ndata: [DONE]\n\n')).toBe(true);
   });
+
+  it('frames vLLM’s envelope: no fingerprint, stop_reason on the finish, bare usage', async () => {
+    const response = await fetch(`${sim.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'x-tern-sim-dialect': 'vllm' },
+      body: JSON.stringify({
+        model: 'tern-sim',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: 'ok' }],
+        max_tokens: 2,
+      }),
+    });
+    const text = await response.text();
+    const first = JSON.parse(text.slice('data: '.length, text.indexOf('\n'))) as {
+      id: string;
+      created: number;
+    };
+    expect(first.id).toMatch(/^chatcmpl-[0-9a-f]{32}$/);
+    const envelope = `{"id":"${first.id}","object":"chat.completion.chunk","created":${first.created},"model":"tern-sim"`;
+    const choice = (delta: string, finish: string) =>
+      `data: ${envelope},"choices":[{"index":0,"delta":${delta},"logprobs":null,"finish_reason":${finish}}]}\n\n`;
+    expect(text).toBe(
+      choice('{"role":"assistant","content":""}', 'null') +
+        choice('{"content":"You"}', 'null') +
+        `data: ${envelope},"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"length","stop_reason":null}]}\n\n` +
+        `data: ${envelope},"choices":[],"usage":{"prompt_tokens":1,"total_tokens":2,"completion_tokens":1}}\n\n` +
+        'data: [DONE]\n\n',
+    );
+  });
 });

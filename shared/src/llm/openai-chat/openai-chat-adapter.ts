@@ -28,10 +28,15 @@ export type OpenAiChatOptions = {
 export function openAiChatAdapter(
   options: OpenAiChatOptions,
 ): WireAdapter<ChatCompletionChunk, ChatStreamState> {
+  const baseFetch = options.fetch ?? fetch;
   const client = new OpenAI({
     apiKey: options.apiKey,
     ...(options.baseURL ? { baseURL: options.baseURL } : {}),
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.compat.legacyErrorBodies
+      ? { fetch: withModernErrorBodies(baseFetch) }
+      : options.fetch
+        ? { fetch: options.fetch }
+        : {}),
     // Tern's retry policy is the only one: the SDK's own would retry behind our back.
     maxRetries: 0,
     timeout: 10 * 60_000,
@@ -73,4 +78,29 @@ function toBody(request: LlmRequest, compat: ChatCompat): ChatCompletionCreatePa
     body[compat.reasoningEffortField] = request.reasoningEffort;
   }
   return body;
+}
+
+/** Rewrites flat `{object:"error", …}` error bodies into `{error:{…}}`; successes pass untouched. */
+function withModernErrorBodies(inner: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    if (response.ok) return response;
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const flat = body as { object?: unknown; error?: unknown; message?: unknown } | undefined;
+    const rewritten =
+      flat && flat.object === 'error' && flat.error === undefined
+        ? JSON.stringify({ error: { param: null, code: null, ...flat } })
+        : text;
+    return new Response(rewritten, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
 }

@@ -13,6 +13,12 @@ export type ChatCompat = {
   reasoningDeltaFields: readonly string[];
   /** Recover `<tool_call>{…}</tool_call>` blocks a failed server-side parser left in the text. */
   recoverLeakedToolCalls: boolean;
+  /**
+   * Error bodies may come in vLLM's older flat shape `{object:"error", message, type, code}`,
+   * which the official SDK does not read (it sees "no body"); such bodies are rewritten to the
+   * `{error:{…}}` shape before the SDK parses them.
+   */
+  legacyErrorBodies: boolean;
 };
 
 export const chatCompatProfiles = {
@@ -22,18 +28,21 @@ export const chatCompatProfiles = {
     reasoningEffortField: 'reasoning_effort',
     reasoningDeltaFields: [],
     recoverLeakedToolCalls: false,
+    legacyErrorBodies: false,
   },
   vllm: {
     maxTokensField: 'max_tokens',
     streamUsage: true,
     reasoningDeltaFields: ['reasoning_content', 'reasoning'],
     recoverLeakedToolCalls: true,
+    legacyErrorBodies: true,
   },
   generic: {
     maxTokensField: 'max_tokens',
     streamUsage: false,
     reasoningDeltaFields: ['reasoning_content', 'reasoning'],
     recoverLeakedToolCalls: false,
+    legacyErrorBodies: true,
   },
 } as const satisfies Record<string, ChatCompat>;
 

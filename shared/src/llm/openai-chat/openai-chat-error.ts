@@ -17,17 +17,23 @@ export function openAiErrorToLlmError(error: unknown, signal?: AbortSignal): Llm
     const message = error.message;
     if (error.status === undefined) {
       // Thrown for an `error` object inside a 200 stream, or a connection failure.
-      const inStreamCode = error.code ?? error.type;
-      if (inStreamCode) return fromCode(inStreamCode, message);
+      const code: unknown = error.code ?? error.type;
+      // vLLM puts the HTTP status in `code` (a number); OpenAI a string such as "server_error".
+      if (typeof code === 'number') {
+        const kind = isContextOverflow('', message) ? 'context_overflow' : kindFromStatus(code);
+        const contextLimit =
+          kind === 'context_overflow' ? contextLimitFromMessage(message) : undefined;
+        return makeLlmError(kind, message, contextLimit ? { contextLimit } : {});
+      }
+      if (typeof code === 'string' && code !== '') return fromCode(code, message);
       return makeLlmError('network', message);
     }
     const headers = error.headers;
     const retryAfterMs = headers ? retryAfterFromHeaders((n) => headers.get(n)) : undefined;
-    const fromBody = error.code ?? error.type;
-    const kind =
-      fromBody && isContextOverflow(fromBody, message)
-        ? 'context_overflow'
-        : kindFromStatus(error.status);
+    const fromBody = String(error.code ?? error.type ?? '');
+    const kind = isContextOverflow(fromBody, message)
+      ? 'context_overflow'
+      : kindFromStatus(error.status);
     const contextLimit = kind === 'context_overflow' ? contextLimitFromMessage(message) : undefined;
     return makeLlmError(kind, message, {
       status: error.status,

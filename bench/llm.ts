@@ -1,0 +1,93 @@
+import { type CallResult, type Client, openAiClients, type Workload } from './llm-clients.ts';
+import { anthropicClients } from './llm-clients-anthropic.ts';
+import { startSimProcess } from './sim-process.ts';
+import { summarize, table } from './stats.ts';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 400);
+const WARMUP = 40;
+
+const workloads: Workload[] = [
+  { name: 'text, 300 chunks', prompt: 'Give me a long answer please', withTool: false },
+  { name: 'tool call', prompt: 'Please read README.md', withTool: true },
+];
+
+/**
+ * Per-call cost of each client on the same simulated streams, calls interleaved round-robin so
+ * that drift on the machine hits every client alike. The figure that matters is the difference to
+ * the raw SDK: everything else (HTTP, the simulator) is common to all.
+ */
+export async function run(): Promise<void> {
+  const sim = await startSimProcess();
+  try {
+    const groups: { provider: string; clients: Client[] }[] = [
+      { provider: 'openai-compatible', clients: openAiClients(sim.url) },
+      { provider: 'anthropic', clients: anthropicClients(sim.url) },
+    ];
+    const rows: string[][] = [];
+    for (const { provider, clients } of groups) {
+      for (const workload of workloads) {
+        const samples = await measure(clients, workload);
+        const raw = summarize(samples.get(clients[0]!.name)!);
+        for (const client of clients) {
+          const s = summarize(samples.get(client.name)!);
+          rows.push([
+            provider,
+            workload.name,
+            client.name,
+            s.median.toFixed(3),
+            s.p99.toFixed(3),
+            client === clients[0] ? '' : signed(s.median - raw.median),
+            client === clients[0] ? '' : signed(s.p99 - raw.p99),
+          ]);
+        }
+      }
+    }
+    console.log(
+      table(
+        ['provider', 'stream', 'client', 'median ms', 'p99 ms', 'Δ median vs raw', 'Δ p99 vs raw'],
+        rows,
+      ),
+    );
+    console.log(
+      `\n${ROUNDS} calls per client and stream, interleaved; simulator in its own process at zero latency.`,
+    );
+  } finally {
+    sim.stop();
+  }
+}
+
+async function measure(clients: Client[], workload: Workload): Promise<Map<string, number[]>> {
+  const samples = new Map(clients.map((c) => [c.name, [] as number[]]));
+  const expected = await clients[0]!.call(workload);
+  for (const client of clients) {
+    const got = await client.call(workload);
+    if (!same(got, expected)) {
+      throw new Error(
+        `${client.name} produced different output for "${workload.name}": ${JSON.stringify(got)}`,
+      );
+    }
+  }
+  for (let i = 0; i < WARMUP + ROUNDS; i++) {
+    // Rotate the order each round so no client always runs first (or right after another).
+    for (let k = 0; k < clients.length; k++) {
+      const client = clients[(i + k) % clients.length]!;
+      const start = performance.now();
+      await client.call(workload);
+      const elapsed = performance.now() - start;
+      if (i >= WARMUP) samples.get(client.name)!.push(elapsed);
+    }
+  }
+  return samples;
+}
+
+function same(a: CallResult, b: CallResult): boolean {
+  if (a.text !== b.text) return false;
+  if (a.toolArgs === b.toolArgs) return true;
+  try {
+    return JSON.stringify(JSON.parse(a.toolArgs)) === JSON.stringify(JSON.parse(b.toolArgs));
+  } catch {
+    return false;
+  }
+}
+
+const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(3)} ms`;
