@@ -1,6 +1,7 @@
 import type { Config } from '../config/config.ts';
 import { TernError } from '../errors/tern-error.ts';
 import { anthropicAdapter } from './anthropic/anthropic-adapter.ts';
+import { geminiAdapter } from './gemini/gemini-adapter.ts';
 import type { StreamFn } from './llm-types.ts';
 import { openAiChatAdapter } from './openai-chat/openai-chat-adapter.ts';
 import { chatCompatProfiles } from './openai-chat/openai-chat-compat.ts';
@@ -69,6 +70,15 @@ export class ModelRegistry {
           anthropicAdapter({
             apiKey: c.ANTHROPIC_API_KEY,
             ...(c.ANTHROPIC_BASE_URL ? { baseURL: c.ANTHROPIC_BASE_URL } : {}),
+          }),
+          this.#options,
+        );
+      case 'gemini':
+        if (!c.GEMINI_API_KEY) throw missingKey('gemini', 'GEMINI_API_KEY');
+        return driveStream(
+          geminiAdapter({
+            apiKey: c.GEMINI_API_KEY,
+            ...(c.GEMINI_BASE_URL ? { baseUrl: c.GEMINI_BASE_URL } : {}),
           }),
           this.#options,
         );

@@ -1,7 +1,7 @@
 import { prepareHistory } from './cross-provider-history.ts';
 import { makeLlmError } from './http-error-kind.ts';
 import type { CallTiming, LlmError, LlmEvent, LlmRequest, StreamFn } from './llm-types.ts';
-import { costOf, priceOf } from './model-prices.ts';
+import { costOf, type ModelPrice, priceOf } from './model-prices.ts';
 import { defaultRetryPolicy, nextRetryDelay, type RetryPolicy } from './retry-policy.ts';
 import { StreamFailure } from './stream-failure.ts';
 import { ToolSchemaValidator } from './tool-schema-validator.ts';
@@ -12,6 +12,14 @@ export type DriverOptions = {
   now?: () => number;
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+};
+
+type Resolved = {
+  policy: RetryPolicy;
+  now: () => number;
+  random: () => number;
+  sleep: (ms: number, signal: AbortSignal) => Promise<void>;
+  validator: ToolSchemaValidator;
 };
 
 const abortableSleep = (ms: number, signal: AbortSignal) =>
@@ -29,125 +37,237 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
 /**
  * Turns a wire adapter into a StreamFn: the one place where every provider gets the same start
  * event, retry policy, abort and timeout handling, tool-argument validation, cost and timing.
- * It is a single async generator over the SDK's chunk iterator, so the normalised stream costs one
- * extra `yield` per event over the raw SDK and nothing more.
  */
 export function driveStream<Chunk, State>(
   adapter: WireAdapter<Chunk, State>,
   options: DriverOptions = {},
 ): StreamFn {
-  const policy = options.retry ?? defaultRetryPolicy;
-  const now = options.now ?? (() => performance.now());
-  const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? abortableSleep;
-  const validator = new ToolSchemaValidator();
-
-  return async function* drive(original: LlmRequest): AsyncGenerator<LlmEvent> {
-    const started = now();
-    const history = prepareHistory(original.messages, adapter.provider);
-    const request = history === original.messages ? original : { ...original, messages: history };
-    // Our own controller, linked to the caller's signal and deadline, so that a consumer that
-    // stops iterating also ends the HTTP request (the generator's `finally` aborts it).
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(request.signal?.reason);
-    request.signal?.addEventListener('abort', onAbort, { once: true });
-    if (request.signal?.aborted) controller.abort(request.signal.reason);
-    let timedOut = false;
-    const deadline =
-      request.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, request.timeoutMs);
-    const signal = controller.signal;
-    const price = priceOf(adapter.provider, request.model);
-    let ttftMs: number | undefined;
-    let attempt = 0;
-    const timing = (): CallTiming =>
-      ttftMs === undefined
-        ? { durationMs: now() - started, attempts: attempt }
-        : { ttftMs, durationMs: now() - started, attempts: attempt };
-
-    yield { type: 'start', model: request.model };
-    try {
-      for (;;) {
-        attempt += 1;
-        const state = adapter.createState(request);
-        const out: LlmEvent[] = [];
-        let failure: LlmError | undefined;
-        let finished = false;
-        try {
-          const chunks = await adapter.open(request, signal);
-          for await (const chunk of chunks) {
-            adapter.translate(chunk, state, out);
-            for (let i = 0; i < out.length; i++) {
-              const event = out[i]!;
-              if (ttftMs === undefined && isContent(event)) ttftMs = now() - started;
-              yield refine(event);
-            }
-            out.length = 0;
-          }
-          adapter.end(state, out);
-          for (const event of out) {
-            if (event.type === 'finish') {
-              finished = true;
-              yield { ...event, timing: timing() };
-            } else yield refine(event);
-          }
-          if (finished) return;
-          failure = makeLlmError('malformed_response', 'the adapter ended without a finish event');
-        } catch (error) {
-          failure =
-            error instanceof StreamFailure
-              ? error.error
-              : signal.aborted
-                ? timedOut
-                  ? makeLlmError('timeout', `no complete answer within ${request.timeoutMs} ms`)
-                  : makeLlmError('aborted', 'the request was aborted')
-                : adapter.mapError(error);
-        }
-        // Output already streamed to the caller cannot be taken back, so only a failure before
-        // any content is retried here.
-        const delay =
-          ttftMs === undefined && !signal.aborted
-            ? nextRetryDelay(policy, failure, attempt, random)
-            : undefined;
-        if (delay === undefined) {
-          yield {
-            type: 'finish',
-            reason: failure.kind === 'aborted' ? 'aborted' : 'error',
-            error: failure,
-            timing: timing(),
-          };
-          return;
-        }
-        yield { type: 'retry', attempt, delayMs: delay, error: failure };
-        await sleep(delay, signal);
-      }
-    } finally {
-      if (deadline) clearTimeout(deadline);
-      request.signal?.removeEventListener('abort', onAbort);
-      if (!signal.aborted) controller.abort();
-    }
-
-    function refine(event: LlmEvent): LlmEvent {
-      if (event.type === 'tool_call_end' && event.parsed.ok) {
-        const checked = validator.check(request.tools, event.name, event.parsed.args);
-        return checked.ok ? event : { ...event, parsed: checked };
-      }
-      if (event.type === 'usage' && price) {
-        return { type: 'usage', usage: { ...event.usage, costUsd: costOf(price, event.usage) } };
-      }
-      return event;
-    }
+  const resolved: Resolved = {
+    policy: options.retry ?? defaultRetryPolicy,
+    now: options.now ?? (() => performance.now()),
+    random: options.random ?? Math.random,
+    sleep: options.sleep ?? abortableSleep,
+    validator: new ToolSchemaValidator(),
   };
+  return (request) => new DrivenStream(adapter, resolved, request);
 }
 
-function isContent(event: LlmEvent): boolean {
-  return (
-    event.type === 'text_delta' ||
-    event.type === 'reasoning_delta' ||
-    event.type === 'tool_call_start'
-  );
+const DONE: IteratorResult<LlmEvent> = { value: undefined, done: true };
+
+/**
+ * The stream of one call, as a hand-written async iterator rather than an async generator: events
+ * translated from one chunk are handed out from a queue as already-resolved promises, so the
+ * normalised stream costs about one promise per event over the SDK's own iteration (an async
+ * generator's `yield` costs several microtask turns per event, which is most of a layer's
+ * overhead on a long stream).
+ */
+class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
+  readonly #adapter: WireAdapter<Chunk, State>;
+  readonly #deps: Resolved;
+  readonly #request: LlmRequest;
+  readonly #controller = new AbortController();
+  readonly #started: number;
+  readonly #price: ModelPrice | undefined;
+  #queue: LlmEvent[] = [];
+  #head = 0;
+  #phase: 'start' | 'open' | 'streaming' | 'done' = 'start';
+  #chunks: AsyncIterator<Chunk> | undefined;
+  #state!: State;
+  #attempt = 0;
+  #ttftMs: number | undefined;
+  #timedOut = false;
+  #deadline: ReturnType<typeof setTimeout> | undefined;
+  #pendingDelay = 0;
+  readonly #onAbort = () => this.#controller.abort(this.#request.signal?.reason);
+
+  constructor(adapter: WireAdapter<Chunk, State>, deps: Resolved, original: LlmRequest) {
+    this.#adapter = adapter;
+    this.#deps = deps;
+    this.#started = deps.now();
+    const history = prepareHistory(original.messages, adapter.provider);
+    this.#request = history === original.messages ? original : { ...original, messages: history };
+    this.#price = priceOf(adapter.provider, original.model);
+    const signal = original.signal;
+    if (signal) {
+      if (signal.aborted) this.#controller.abort(signal.reason);
+      else signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    if (original.timeoutMs !== undefined) {
+      this.#deadline = setTimeout(() => {
+        this.#timedOut = true;
+        this.#controller.abort();
+      }, original.timeoutMs);
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<LlmEvent>> {
+    if (this.#head < this.#queue.length) {
+      return Promise.resolve({ value: this.#queue[this.#head++]!, done: false });
+    }
+    switch (this.#phase) {
+      case 'streaming':
+        return this.#pull();
+      case 'start':
+        this.#phase = 'open';
+        return Promise.resolve({
+          value: { type: 'start', model: this.#request.model },
+          done: false,
+        });
+      case 'open':
+        return this.#open();
+      default:
+        return Promise.resolve(DONE);
+    }
+  }
+
+  /** The consumer stopped early: end the HTTP request and release everything. */
+  return(): Promise<IteratorResult<LlmEvent>> {
+    this.#finishUp();
+    return Promise.resolve(DONE);
+  }
+
+  #pull(): Promise<IteratorResult<LlmEvent>> {
+    return this.#chunks!.next().then(
+      (result) => {
+        this.#queue.length = 0;
+        this.#head = 0;
+        try {
+          if (result.done) this.#end();
+          else this.#translate(result.value);
+        } catch (error) {
+          return this.#fail(error);
+        }
+        return this.next();
+      },
+      (error) => this.#fail(error),
+    );
+  }
+
+  async #open(): Promise<IteratorResult<LlmEvent>> {
+    if (this.#pendingDelay > 0) {
+      await this.#deps.sleep(this.#pendingDelay, this.#controller.signal);
+      this.#pendingDelay = 0;
+    }
+    this.#attempt += 1;
+    this.#state = this.#adapter.createState(this.#request);
+    try {
+      const chunks = await this.#adapter.open(this.#request, this.#controller.signal);
+      this.#chunks = chunks[Symbol.asyncIterator]();
+    } catch (error) {
+      return this.#fail(error);
+    }
+    this.#phase = 'streaming';
+    return this.#pull();
+  }
+
+  #translate(chunk: Chunk): void {
+    const queue = this.#queue;
+    this.#adapter.translate(chunk, this.#state, queue);
+    for (let i = 0; i < queue.length; i++) {
+      const event = queue[i]!;
+      if (
+        this.#ttftMs === undefined &&
+        (event.type === 'text_delta' ||
+          event.type === 'reasoning_delta' ||
+          event.type === 'tool_call_start')
+      ) {
+        this.#ttftMs = this.#deps.now() - this.#started;
+      }
+      if (event.type === 'tool_call_end' || event.type === 'usage') queue[i] = this.#refine(event);
+    }
+  }
+
+  #end(): void {
+    const queue = this.#queue;
+    this.#adapter.end(this.#state, queue);
+    let finished = false;
+    for (let i = 0; i < queue.length; i++) {
+      const event = queue[i]!;
+      if (event.type === 'finish') {
+        queue[i] = { ...event, timing: this.#timing() };
+        finished = true;
+      } else queue[i] = this.#refine(event);
+    }
+    if (!finished) {
+      throw new StreamFailure(
+        makeLlmError('malformed_response', 'the adapter ended without a finish event'),
+      );
+    }
+    this.#finishUp();
+  }
+
+  /** A failure: retried when nothing was streamed yet and the policy allows, else terminal. */
+  #fail(error: unknown): Promise<IteratorResult<LlmEvent>> {
+    const signal = this.#controller.signal;
+    const failure: LlmError =
+      error instanceof StreamFailure
+        ? error.error
+        : signal.aborted
+          ? this.#timedOut
+            ? makeLlmError('timeout', `no complete answer within ${this.#request.timeoutMs} ms`)
+            : makeLlmError('aborted', 'the request was aborted')
+          : this.#adapter.mapError(error);
+    // Output already streamed to the caller cannot be taken back, so only a failure before any
+    // content is retried.
+    const delay =
+      this.#ttftMs === undefined && !signal.aborted
+        ? nextRetryDelay(this.#deps.policy, failure, this.#attempt, this.#deps.random)
+        : undefined;
+    this.#queue = [];
+    this.#head = 0;
+    if (delay === undefined) {
+      this.#queue.push({
+        type: 'finish',
+        reason: failure.kind === 'aborted' ? 'aborted' : 'error',
+        error: failure,
+        timing: this.#timing(),
+      });
+      this.#finishUp();
+    } else {
+      this.#chunks?.return?.()?.catch?.(() => {});
+      this.#chunks = undefined;
+      this.#queue.push({ type: 'retry', attempt: this.#attempt, delayMs: delay, error: failure });
+      this.#pendingDelay = delay;
+      this.#phase = 'open';
+    }
+    return this.next();
+  }
+
+  #refine(event: LlmEvent): LlmEvent {
+    if (event.type === 'tool_call_end' && event.parsed.ok) {
+      const checked = this.#deps.validator.check(
+        this.#request.tools,
+        event.name,
+        event.parsed.args,
+      );
+      return checked.ok ? event : { ...event, parsed: checked };
+    }
+    if (event.type === 'usage' && this.#price) {
+      return {
+        type: 'usage',
+        usage: { ...event.usage, costUsd: costOf(this.#price, event.usage) },
+      };
+    }
+    return event;
+  }
+
+  #timing(): CallTiming {
+    const durationMs = this.#deps.now() - this.#started;
+    return this.#ttftMs === undefined
+      ? { durationMs, attempts: this.#attempt }
+      : { ttftMs: this.#ttftMs, durationMs, attempts: this.#attempt };
+  }
+
+  #finishUp(): void {
+    this.#phase = 'done';
+    if (this.#deadline) clearTimeout(this.#deadline);
+    this.#request.signal?.removeEventListener('abort', this.#onAbort);
+    if (!this.#controller.signal.aborted) this.#controller.abort();
+    // Let the SDK release its reader; errors from an already-finished iterator are irrelevant.
+    this.#chunks?.return?.()?.catch?.(() => {});
+  }
 }
