@@ -1,5 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +58,8 @@ export type StackOptions = {
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const redis = await startRedis();
   const dataDir = mkdtempSync(join(tmpdir(), 'tern-stack-'));
+  // The sandboxed tools run as an unprivileged uid that must be able to enter the workspaces.
+  chmodSync(dataDir, 0o755);
   const [apiPort, gatewayPort, simPort, uiPort] = await Promise.all([
     freePort(),
     freePort(),

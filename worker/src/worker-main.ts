@@ -11,6 +11,7 @@ import { connectRedis } from '@tern/shared/redis/connect-redis';
 import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import { SessionStore } from '@tern/shared/session/session-store';
 import { DelayedError, type Job, Worker } from 'bullmq';
+import { probeSandbox, sandboxPolicyFor } from './tools/sandbox/probe-sandbox.ts';
 import { runSessionInputs } from './turn/run-session-inputs.ts';
 import { WorkspaceCache } from './turn/workspace-cache.ts';
 
@@ -23,8 +24,12 @@ export async function startWorker() {
   const redis = await connectRedis(config.REDIS_URL, 'tern-worker');
   const store = new SessionStore(redis, openBlobStore(config));
   const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const sandbox = await probeSandbox({ allowUnsafe: config.TERN_UNSAFE_NO_SANDBOX });
+  if (sandbox.mode === 'bwrap') logger.info({ sandbox: sandbox.mode }, sandbox.message);
+  else logger.warn({ sandbox: sandbox.mode }, sandbox.message);
   const deps = {
     config,
+    sandbox: sandboxPolicyFor(sandbox),
     store,
     models: new ModelRegistry(config),
     workspaces: new WorkspaceCache(join(config.TERN_DATA_DIR, 'workspaces')),

@@ -50,6 +50,11 @@ export const configSchema = z.object({
   MAX_STEPS_PER_TURN: z.coerce.number().int().min(1).default(25),
   LEASE_TTL_MS: z.coerce.number().int().min(500).default(15_000),
   EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
+  /** Run code tools without the bwrap sandbox when it is unavailable. Never on shared hosts. */
+  TERN_UNSAFE_NO_SANDBOX: z
+    .enum(['0', '1', 'true', 'false', ''])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
 

@@ -53,6 +53,7 @@ export function driveStream<Chunk, State>(
 }
 
 const DONE: IteratorResult<LlmEvent> = { value: undefined, done: true };
+const STOPPED = new Error('the stream was closed by its consumer');
 
 /**
  * The stream of one call, as a hand-written async iterator rather than an async generator: events
@@ -126,25 +127,34 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
 
   /** The consumer stopped early: end the HTTP request and release everything. */
   return(): Promise<IteratorResult<LlmEvent>> {
-    this.#finishUp();
+    if (this.#phase !== 'done') this.#finishUp(true);
     return Promise.resolve(DONE);
   }
 
   #pull(): Promise<IteratorResult<LlmEvent>> {
     return this.#chunks!.next().then(
-      (result) => {
-        this.#queue.length = 0;
-        this.#head = 0;
-        try {
-          if (result.done) this.#end();
-          else this.#translate(result.value);
-        } catch (error) {
-          return this.#fail(error);
-        }
-        return this.next();
-      },
+      (result) => this.#afterChunk(result),
       (error) => this.#fail(error),
     );
+  }
+
+  /**
+   * Returns the first event of a chunk as a plain result, not a promise: resolving a `then` with
+   * another promise would cost the consumer two more microtask turns per event.
+   */
+  #afterChunk(
+    result: IteratorResult<Chunk>,
+  ): IteratorResult<LlmEvent> | Promise<IteratorResult<LlmEvent>> {
+    this.#queue.length = 0;
+    this.#head = 0;
+    try {
+      if (result.done) this.#end();
+      else this.#translate(result.value);
+    } catch (error) {
+      return this.#fail(error);
+    }
+    if (this.#head < this.#queue.length) return { value: this.#queue[this.#head++]!, done: false };
+    return this.next();
   }
 
   async #open(): Promise<IteratorResult<LlmEvent>> {
@@ -197,7 +207,7 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
         makeLlmError('malformed_response', 'the adapter ended without a finish event'),
       );
     }
-    this.#finishUp();
+    this.#finishUp(false);
   }
 
   /** A failure: retried when nothing was streamed yet and the policy allows, else terminal. */
@@ -226,7 +236,7 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
         error: failure,
         timing: this.#timing(),
       });
-      this.#finishUp();
+      this.#finishUp(true);
     } else {
       this.#chunks?.return?.()?.catch?.(() => {});
       this.#chunks = undefined;
@@ -262,12 +272,14 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
       : { ttftMs: this.#ttftMs, durationMs, attempts: this.#attempt };
   }
 
-  #finishUp(): void {
+  /** `abort`: the call did not complete, so its HTTP request is cancelled. */
+  #finishUp(abort: boolean): void {
     this.#phase = 'done';
     if (this.#deadline) clearTimeout(this.#deadline);
     this.#request.signal?.removeEventListener('abort', this.#onAbort);
-    if (!this.#controller.signal.aborted) this.#controller.abort();
-    // Let the SDK release its reader; errors from an already-finished iterator are irrelevant.
+    if (!abort) return;
+    // A shared reason: `abort()` without one builds a DOMException with a stack on every call.
+    if (!this.#controller.signal.aborted) this.#controller.abort(STOPPED);
     this.#chunks?.return?.()?.catch?.(() => {});
   }
 }

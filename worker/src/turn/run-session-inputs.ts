@@ -11,12 +11,15 @@ import {
 } from '@tern/shared/session/session-store';
 import type { TurnIO } from '../agent/agent-types.ts';
 import { runTurn } from '../agent/run-turn.ts';
+import type { SandboxPolicy } from '../tools/sandbox/sandbox-types.ts';
 import { builtInTools } from '../tools/tool-registry.ts';
 import { EventPublisher } from './event-publisher.ts';
 import type { WorkspaceCache } from './workspace-cache.ts';
 
 export type TurnDeps = {
   config: Config;
+  /** How code-running tools run on this worker (decided by the start-up probe). */
+  sandbox: SandboxPolicy | 'unavailable';
   store: SessionStore;
   models: ModelRegistry;
   workspaces: WorkspaceCache;
@@ -100,7 +103,7 @@ async function runOneInput(
 
   const io: TurnIO = {
     stream: deps.models.streamFor(ref.provider),
-    tools: builtInTools(() => workspace),
+    tools: builtInTools({ workspace: () => workspace, sandbox: deps.sandbox }),
     now: () => performance.now(),
     emit: (event) => publisher.emit(event),
     signal,

@@ -47,8 +47,9 @@ export function translateChatChunk(
   const choice = chunk.choices[0];
   if (choice) {
     const delta = choice.delta as ChatCompletionChunk.Choice.Delta & Record<string, unknown>;
-    for (const field of state.compat.reasoningDeltaFields) {
-      const reasoning = delta[field];
+    const fields = state.compat.reasoningDeltaFields;
+    for (let i = 0; i < fields.length; i++) {
+      const reasoning = delta[fields[i]!];
       if (typeof reasoning === 'string' && reasoning !== '') {
         out.push({ type: 'reasoning_delta', text: reasoning });
         break;
