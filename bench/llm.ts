@@ -1,5 +1,7 @@
 import { type CallResult, type Client, openAiClients, type Workload } from './llm-clients.ts';
 import { anthropicClients } from './llm-clients-anthropic.ts';
+import { geminiClients } from './llm-clients-gemini.ts';
+import { ternStreams } from './llm-tern-streams.ts';
 import { startSimProcess } from './sim-process.ts';
 import { summarize, table } from './stats.ts';
 
@@ -22,6 +24,7 @@ export async function run(): Promise<void> {
     const groups: { provider: string; clients: Client[] }[] = [
       { provider: 'openai-compatible', clients: openAiClients(sim.url) },
       { provider: 'anthropic', clients: anthropicClients(sim.url) },
+      { provider: 'gemini', clients: geminiClients(sim.url) },
     ];
     const rows: string[][] = [];
     for (const { provider, clients } of groups) {
@@ -54,6 +57,37 @@ export async function run(): Promise<void> {
   } finally {
     sim.stop();
   }
+}
+
+/** Time from `abort()` to the stream's terminal `aborted` event, per provider (target ≤ 50 ms). */
+async function abortLatency(url: string): Promise<string[][]> {
+  const rows: string[][] = [];
+  for (const { name, stream, model } of ternStreams(url)) {
+    const samples: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const controller = new AbortController();
+      let abortedAt = 0;
+      setTimeout(() => {
+        abortedAt = performance.now();
+        controller.abort();
+      }, 20);
+      for await (const e of stream({
+        model,
+        maxTokens: 1024,
+        messages: [{ role: 'user', content: 'hello' }],
+        signal: controller.signal,
+        headers: { 'x-tern-sim-fault': 'hang' },
+      })) {
+        if (e.type === 'finish') {
+          if (e.reason !== 'aborted') throw new Error(`${name}: ${e.reason}`);
+          samples.push(performance.now() - abortedAt);
+        }
+      }
+    }
+    const s = summarize(samples);
+    rows.push([name, s.median.toFixed(3), Math.max(...samples).toFixed(3)]);
+  }
+  return rows;
 }
 
 async function measure(clients: Client[], workload: Workload): Promise<Map<string, number[]>> {

@@ -11,7 +11,8 @@ import { ms, summarize, table } from './stats.ts';
 
 type Sample = { firstToken: number; done: number };
 
-const TURNS_PER_SESSION = 10;
+/** Turns per session: enough samples for a p99 at one session, 500 turns in all at fifty. */
+const turnsFor = (sessions: number) => (sessions === 1 ? 200 : 10);
 
 /**
  * POST /messages → first token at a socket.io client, and → turn finished, through separate api,
@@ -29,8 +30,8 @@ export async function run(): Promise<void> {
     await floor(stack, 1, 20);
     await cluster(stack, 5, 4);
     for (const concurrency of [1, 50]) {
-      const f = await floor(stack, concurrency, TURNS_PER_SESSION);
-      const c = await cluster(stack, concurrency, TURNS_PER_SESSION);
+      const f = await floor(stack, concurrency, turnsFor(concurrency));
+      const c = await cluster(stack, concurrency, turnsFor(concurrency));
       const row = (name: string, s: Sample[]) => {
         const first = summarize(s.map((x) => x.firstToken));
         const done = summarize(s.map((x) => x.done));

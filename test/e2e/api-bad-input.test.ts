@@ -118,6 +118,24 @@ describe('bad input gets a 4xx with a machine-readable code, never a 500', () =>
       'invalid_request',
     ],
     ['bad cursor', () => http('GET', api('/v1/sessions?cursor=abc')), 400, 'invalid_request'],
+    [
+      'PATCH with nothing to change',
+      () => http('PATCH', api(`/v1/sessions/${sessionId}`), {}),
+      400,
+      'invalid_request',
+    ],
+    [
+      'PATCH to a bad model',
+      () => http('PATCH', api(`/v1/sessions/${sessionId}`), { model: 'x' }),
+      400,
+      'invalid_request',
+    ],
+    [
+      'PATCH an unknown session',
+      () => http('PATCH', api('/v1/sessions/ses_doesnotexist00'), { title: 't' }),
+      404,
+      'session_not_found',
+    ],
     ['unknown route', () => http('GET', api('/v1/nothing-here')), 404, 'route_not_found'],
     ['wrong method', () => http('DELETE', api('/v1/sessions')), 404, 'route_not_found'],
   ];

@@ -135,6 +135,38 @@ describe('one turn across api, redis, worker, model, blob store and gateway', ()
     expect(answers[1].text).toContain('second message');
   });
 
+  it('moves a session between providers mid-way, translating its history', async () => {
+    const id = await newSession({ 'README.md': 'Handoff notes\nmore' });
+    const turn = async (text: string) => {
+      const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text });
+      await collector.waitFor((all) => finishedTurns(all).includes(posted.body.turnId));
+    };
+    await collector.subscribe(id, '0-0');
+    await turn('Please read README.md');
+    for (const model of ['anthropic:claude-sonnet-4-5', 'gemini:gemini-2.5-flash']) {
+      const patched = await http('PATCH', `${stack.apiUrl}/v1/sessions/${id}`, { model });
+      expect(patched.body.session.model).toBe(model);
+      await turn('Please read README.md');
+    }
+    const transcript = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    const entries = transcript.body.entries as LogEntry[];
+    expect(entries.filter((e) => e.kind === 'model_changed').map((e) => [e.from, e.to])).toEqual([
+      ['openai-compatible:tern-sim', 'anthropic:claude-sonnet-4-5'],
+      ['anthropic:claude-sonnet-4-5', 'gemini:gemini-2.5-flash'],
+    ]);
+    const answers = entries.filter(
+      (e): e is Extract<LogEntry, { kind: 'assistant_message' }> =>
+        e.kind === 'assistant_message' && e.toolCalls.length === 0,
+    );
+    expect(answers.map((a) => a.model)).toEqual([
+      'openai-compatible:tern-sim',
+      'anthropic:claude-sonnet-4-5',
+      'gemini:gemini-2.5-flash',
+    ]);
+    for (const answer of answers) expect(answer.text).toContain('Handoff notes');
+    expect(entries.some((e) => e.kind === 'error')).toBe(false);
+  });
+
   it('lists sessions newest first with paging', async () => {
     const a = await newSession({});
     const b = await newSession({});

@@ -80,6 +80,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     WORKER_METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     NEXT_TELEMETRY_DISABLED: '1',
+    // Every provider is served by the simulator, so sessions can move between them.
+    ANTHROPIC_API_KEY: 'sk-ant-sim',
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${simPort}`,
+    GEMINI_API_KEY: 'AIza-sim',
+    GEMINI_BASE_URL: `http://127.0.0.1:${simPort}`,
     ...options.env,
   };
   const processes: StackProcess[] = [];

@@ -186,6 +186,17 @@ function applyEntry(state: TranscriptState, entry: LogEntry): TranscriptState {
       const items = index >= 0 ? replaceAt(state.items, index, updated) : [...state.items, updated];
       return { ...next, items };
     }
+    case 'model_changed': {
+      const notice: NoticeItem = {
+        kind: 'notice',
+        key,
+        turnId: entry.turnId,
+        tone: 'retry',
+        code: null,
+        message: `Model changed from ${entry.from} to ${entry.to}.`,
+      };
+      return { ...next, items: [...state.items, notice] };
+    }
     case 'interrupted':
     case 'error': {
       const notice: NoticeItem = {

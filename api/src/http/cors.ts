@@ -10,7 +10,7 @@ export const cors: RequestHandler = (req, res, next) => {
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'origin');
     res.setHeader('access-control-allow-headers', 'content-type, authorization, idempotency-key');
-    res.setHeader('access-control-allow-methods', 'GET, POST, DELETE, OPTIONS');
+    res.setHeader('access-control-allow-methods', 'GET, POST, PATCH, DELETE, OPTIONS');
     res.setHeader('access-control-max-age', '600');
   }
   if (req.method === 'OPTIONS') {

@@ -4,6 +4,7 @@ import {
   createSessionBodySchema,
   listSessionsQuerySchema,
   type PostMessageResponse,
+  patchSessionBodySchema,
   postMessageBodySchema,
   type SessionDetail,
   sessionIdSchema,
@@ -65,6 +66,15 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       lastEventId,
     };
     res.json(detail);
+  });
+
+  router.patch('/v1/sessions/:id', async (req, res) => {
+    const id = sessionIdParam(req.params.id);
+    const body = parseOr400(patchSessionBodySchema, req.body ?? {}, 'body');
+    if (!(await store.update(id, body))) throw notFound('session', id);
+    const meta = await store.meta(id);
+    if (!meta) throw notFound('session', id);
+    res.json({ session: SessionStore.summary(meta) });
   });
 
   router.post('/v1/sessions/:id/messages', async (req, res) => {

@@ -231,6 +231,18 @@ describe.each(['openai', 'openai-compatible', 'anthropic', 'gemini'])(
       else expect(calls(events)[0]?.parsed).toMatchObject({ ok: false });
     });
 
+    it('turns a call that drips past its deadline into a timeout', async () => {
+      const events = await call(
+        p(),
+        { messages: [{ role: 'user', content: 'hello' }], timeoutMs: 100 },
+        { 'x-tern-sim-fault': 'slow_drip', 'x-tern-sim-drip-ms': '500' },
+      );
+      expect(finishOf(events)).toMatchObject({
+        reason: 'error',
+        error: { kind: 'timeout', retryable: true },
+      });
+    });
+
     it('ends a hung call with aborted when the caller aborts', async () => {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 30);

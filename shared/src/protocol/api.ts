@@ -35,6 +35,18 @@ export const createSessionBodySchema = z
   .strict();
 export type CreateSessionBody = z.infer<typeof createSessionBodySchema>;
 
+/** Changes apply from the session's next turn; history is translated for the new provider. */
+export const patchSessionBodySchema = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    model: modelRefSchema.optional(),
+  })
+  .strict()
+  .refine((b) => b.title !== undefined || b.model !== undefined, {
+    message: 'give a title or a model to change',
+  });
+export type PatchSessionBody = z.infer<typeof patchSessionBodySchema>;
+
 export const postMessageBodySchema = z
   .object({
     text: z.string().min(1).max(200_000),

@@ -79,6 +79,12 @@ export const logEntrySchema = z.discriminatedUnion('kind', [
   }),
   z.object({
     ...base,
+    kind: z.literal('model_changed'),
+    from: z.string(),
+    to: z.string(),
+  }),
+  z.object({
+    ...base,
     kind: z.literal('interrupted'),
     reason: z.string(),
   }),

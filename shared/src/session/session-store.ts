@@ -138,6 +138,21 @@ export class SessionStore {
     };
   }
 
+  /** Updates title or model; `false` when the session does not exist. */
+  async update(id: string, changes: { title?: string; model?: string }): Promise<boolean> {
+    const fields: Record<string, string | number> = { updatedAt: Date.now() };
+    if (changes.title !== undefined) fields.title = changes.title;
+    if (changes.model !== undefined) fields.model = changes.model;
+    // Only an existing session is updated: HSET alone would create a stray hash.
+    const updated = (await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], unpack(ARGV)) return 1",
+      1,
+      redisKeys.meta(id),
+      ...Object.entries(fields).flat(),
+    )) as number;
+    return updated === 1;
+  }
+
   async appendInput(
     id: string,
     text: string,

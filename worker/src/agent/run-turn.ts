@@ -50,6 +50,20 @@ export async function runTurn(io: TurnIO, input: TurnInput): Promise<TurnOutcome
     chain = next;
     return next;
   };
+  // The session's model changed since its last answer: say so in the log, where the history
+  // translation for the new provider starts.
+  const lastModel = log.findLast(
+    (e) => e.kind === 'assistant_message' || e.kind === 'model_changed',
+  );
+  const previous =
+    lastModel?.kind === 'assistant_message'
+      ? lastModel.model
+      : lastModel?.kind === 'model_changed'
+        ? lastModel.to
+        : undefined;
+  if (previous !== undefined && previous !== input.modelRef) {
+    commit([{ kind: 'model_changed', from: previous, to: input.modelRef }], false).catch(() => {});
+  }
   if (!log.some((e) => e.kind === 'user_message' && e.turnId === input.turnId)) {
     const entry: NewLogEntry = { kind: 'user_message', text: input.text, inputSeq: input.inputSeq };
     const placeholder = { ...entry, seq: 0, turnId: input.turnId, epoch: 0, at: 0 } as LogEntry;
