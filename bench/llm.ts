@@ -1,6 +1,7 @@
 import { type CallResult, type Client, openAiClients, type Workload } from './llm-clients.ts';
 import { anthropicClients } from './llm-clients-anthropic.ts';
 import { geminiClients } from './llm-clients-gemini.ts';
+import { cpuOnly } from './llm-cpu-only.ts';
 import { ternStreams } from './llm-tern-streams.ts';
 import { startSimProcess } from './sim-process.ts';
 import { summarize, table } from './stats.ts';
@@ -53,6 +54,19 @@ export async function run(): Promise<void> {
     );
     console.log(
       `\n${ROUNDS} calls per client and stream, interleaved; simulator in its own process at zero latency.`,
+    );
+    console.log(
+      '\nAbort: AbortSignal fired during a hung call → the stream’s `aborted` finish (target ≤ 50 ms)',
+    );
+    console.log(table(['provider', 'median ms', 'max ms'], await abortLatency(sim.url)));
+    console.log(
+      '\nCPU only: the same captured chunks replayed in-process, no network (Tern’s own cost per call)',
+    );
+    console.log(
+      table(
+        ['provider', 'stream', 'events', 'raw SDK loop µs', 'tern µs', 'Δ µs per call'],
+        await cpuOnly(sim.url),
+      ),
     );
   } finally {
     sim.stop();
