@@ -167,6 +167,54 @@ describe('one turn across api, redis, worker, model, blob store and gateway', ()
     expect(entries.some((e) => e.kind === 'error')).toBe(false);
   });
 
+  it('runs a scripted scenario: invalid tool arguments never reach the tool', async () => {
+    const scenario = {
+      steps: [
+        { toolCalls: [{ name: 'read_file', arguments: { path: 42 } }] },
+        { text: 'I passed a number as the path; sorry.' },
+      ],
+    };
+    const put = await http('PUT', `${stack.simUrl}/sim/scenarios/bad-args`, scenario);
+    expect(put.status).toBeLessThan(300);
+    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, {
+      sim: { scenario: 'bad-args' },
+    });
+    const id = created.body.session.id as string;
+    await collector.subscribe(id, '0-0');
+    const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text: 'go' });
+    await collector.waitFor((all) => finishedTurns(all).includes(posted.body.turnId));
+    const transcript = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    const result = (transcript.body.entries as LogEntry[]).find((e) => e.kind === 'tool_finished');
+    expect(result).toMatchObject({
+      ok: false,
+      output: expect.stringContaining('/path must be string'),
+    });
+    expect(transcript.body.entries.at(-1)).toMatchObject({
+      kind: 'assistant_message',
+      text: 'I passed a number as the path; sorry.',
+    });
+  });
+
+  it('retries a rate-limited model and records the error when it persists', async () => {
+    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, {
+      sim: { fault: 'rate_limit' },
+    });
+    const id = created.body.session.id as string;
+    await collector.subscribe(id, '0-0');
+    const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text: 'hi' });
+    await collector.waitFor((all) => finishedTurns(all).includes(posted.body.turnId), 30_000);
+    const events = collector.envelopes.filter((e) => e.sessionId === id).map((e) => e.event);
+    const retries = events.filter((e) => e.type === 'model_retry');
+    expect(retries.map((e) => e.type === 'model_retry' && [e.attempt, e.delayMs, e.code])).toEqual([
+      [1, 1000, 'rate_limited'],
+      [2, 1000, 'rate_limited'],
+      [3, 1000, 'rate_limited'],
+    ]);
+    const transcript = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    expect(transcript.body.entries.at(-1)).toMatchObject({ kind: 'error', code: 'rate_limited' });
+    expect(transcript.body.session.status).toBe('idle');
+  });
+
   it('lists sessions newest first with paging', async () => {
     const a = await newSession({});
     const b = await newSession({});

@@ -46,6 +46,7 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       title: body.title,
       model: body.model ?? config.TERN_MODEL,
       systemPrompt: body.systemPrompt,
+      sim: body.sim,
       files: body.files,
     });
     res.status(201).json({ session: SessionStore.summary(meta) });

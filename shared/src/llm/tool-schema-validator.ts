@@ -1,4 +1,5 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { JsonSchema, ToolArgsResult, ToolSpec } from './llm-types.ts';
 
 /**
@@ -6,7 +7,8 @@ import type { JsonSchema, ToolArgsResult, ToolSpec } from './llm-types.ts';
  * once per schema object and cached, since the same tool specs are sent on every step.
  */
 export class ToolSchemaValidator {
-  readonly #ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false });
+  // Draft 2020-12 is what zod emits; it also reads the draft-07 keywords tool authors use.
+  readonly #ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
   readonly #compiled = new WeakMap<JsonSchema, ValidateFunction | Error>();
 
   check(
@@ -19,7 +21,9 @@ export class ToolSchemaValidator {
     let validate = this.#compiled.get(tool.parameters);
     if (!validate) {
       try {
-        validate = this.#ajv.compile(tool.parameters);
+        // `$schema` names a meta-schema URL; the validator's own dialect applies regardless.
+        const { $schema: _dialect, ...schema } = tool.parameters;
+        validate = this.#ajv.compile(schema);
       } catch (error) {
         validate = error as Error;
       }

@@ -21,11 +21,32 @@ const workspacePath = z
     message: 'workspace paths are relative and stay inside the workspace',
   });
 
+/**
+ * Simulator controls for a session's model calls (demos, load tests, scripted test runs). They
+ * travel as `x-tern-sim-*` headers, which real providers ignore.
+ */
+export const simControlsSchema = z
+  .object({
+    scenario: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/)
+      .optional(),
+    fault: z
+      .string()
+      .regex(/^[a-z_]{1,40}$/)
+      .optional(),
+    ttftMs: z.number().int().min(0).max(600_000).optional(),
+    itlMs: z.number().int().min(0).max(60_000).optional(),
+  })
+  .strict();
+export type SimControls = z.infer<typeof simControlsSchema>;
+
 export const createSessionBodySchema = z
   .object({
     title: z.string().trim().min(1).max(200).optional(),
     model: modelRefSchema.optional(),
     systemPrompt: z.string().max(20_000).optional(),
+    sim: simControlsSchema.optional(),
     /** Files to seed the session's workspace with (path → UTF-8 content). */
     files: z
       .record(workspacePath, z.string().max(1_000_000))

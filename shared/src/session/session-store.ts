@@ -15,6 +15,8 @@ export type SessionMeta = {
   title: string;
   model: string;
   systemPrompt: string;
+  /** Simulator controls sent with the session's model calls, as JSON ('' for none). */
+  sim: string;
   createdAt: number;
   updatedAt: number;
   status: SessionSummary['status'];
@@ -57,6 +59,7 @@ export class SessionStore {
     title?: string | undefined;
     model: string;
     systemPrompt?: string | undefined;
+    sim?: Record<string, unknown> | undefined;
     files?: Record<string, string> | undefined;
   }): Promise<SessionMeta> {
     const id = SessionStore.newSessionId();
@@ -66,6 +69,7 @@ export class SessionStore {
       title: init.title ?? 'New session',
       model: init.model,
       systemPrompt: init.systemPrompt ?? '',
+      sim: init.sim ? JSON.stringify(init.sim) : '',
       createdAt: now,
       updatedAt: now,
       status: 'idle',
@@ -97,6 +101,7 @@ export class SessionStore {
       title: raw.title ?? '',
       model: raw.model ?? '',
       systemPrompt: raw.systemPrompt ?? '',
+      sim: raw.sim ?? '',
       createdAt: Number(raw.createdAt),
       updatedAt: Number(raw.updatedAt),
       // Derived rather than stored alone: the final commit marks the input done atomically, so

@@ -134,6 +134,7 @@ async function runOneInput(
     systemPrompt: meta.systemPrompt || DEFAULT_SYSTEM_PROMPT,
     history,
     maxSteps: config.MAX_STEPS_PER_TURN,
+    ...(meta.sim ? { headers: simHeaders(meta.sim) } : {}),
   });
   await publisher.flush();
   if (publisher.fenced) throw new FencedError(`events of ${sessionId} rejected: lease lost`);
@@ -141,4 +142,20 @@ async function runOneInput(
     { reason: outcome.reason, steps: outcome.steps, ms: Math.round(performance.now() - started) },
     'turn finished',
   );
+}
+
+/** The session's simulator controls as the `x-tern-sim-*` headers the simulator reads. */
+function simHeaders(json: string): Record<string, string> {
+  const sim = JSON.parse(json) as {
+    scenario?: string;
+    fault?: string;
+    ttftMs?: number;
+    itlMs?: number;
+  };
+  const headers: Record<string, string> = {};
+  if (sim.scenario) headers['x-tern-sim-scenario'] = sim.scenario;
+  if (sim.fault) headers['x-tern-sim-fault'] = sim.fault;
+  if (sim.ttftMs !== undefined) headers['x-tern-sim-ttft-ms'] = String(sim.ttftMs);
+  if (sim.itlMs !== undefined) headers['x-tern-sim-itl-ms'] = String(sim.itlMs);
+  return headers;
 }
