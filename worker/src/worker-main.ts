@@ -12,6 +12,7 @@ import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import { SessionStore } from '@tern/shared/session/session-store';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { probeSandbox, sandboxPolicyFor } from './tools/sandbox/probe-sandbox.ts';
+import { CancelListener } from './turn/cancel-listener.ts';
 import { runSessionInputs } from './turn/run-session-inputs.ts';
 import { WorkspaceCache } from './turn/workspace-cache.ts';
 
@@ -27,7 +28,9 @@ export async function startWorker() {
   const sandbox = await probeSandbox({ allowUnsafe: config.TERN_UNSAFE_NO_SANDBOX });
   if (sandbox.mode === 'bwrap') logger.info({ sandbox: sandbox.mode }, sandbox.message);
   else logger.warn({ sandbox: sandbox.mode }, sandbox.message);
+  const cancels = await CancelListener.start(redis);
   const deps = {
+    cancels,
     config,
     sandbox: sandboxPolicyFor(sandbox),
     store,
@@ -76,6 +79,7 @@ export async function startWorker() {
     closing = true;
     logger.info('worker shutting down: finishing current turns');
     await worker.close();
+    cancels.close();
     ops.close();
     redis.disconnect();
     process.exit(0);

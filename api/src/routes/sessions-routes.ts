@@ -78,6 +78,13 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
     res.json({ session: SessionStore.summary(meta) });
   });
 
+  router.post('/v1/sessions/:id/cancel', async (req, res) => {
+    const id = sessionIdParam(req.params.id);
+    const turnId = await store.requestCancel(id);
+    if (turnId === undefined) throw notFound('session', id);
+    res.status(turnId === null ? 200 : 202).json({ turnId });
+  });
+
   router.post('/v1/sessions/:id/messages', async (req, res) => {
     const id = sessionIdParam(req.params.id);
     const body = parseOr400(postMessageBodySchema, req.body, 'body');

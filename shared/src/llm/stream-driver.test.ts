@@ -147,6 +147,32 @@ describe('driveStream', () => {
     expect(opened[0]?.aborted).toBe(true);
   });
 
+  it('reports aborted even when the SDK ends its iteration quietly on abort', async () => {
+    const adapter: WireAdapter<LlmEvent, { done: boolean }> = {
+      provider: 'openai',
+      async open(_request, signal) {
+        return (async function* () {
+          yield text('a');
+          // Like some SDKs: on abort the iterator simply ends, without the terminal marker.
+          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+        })();
+      },
+      createState: () => ({ done: false }),
+      translate: (chunk, _state, out) => void out.push(chunk),
+      end: () => {
+        throw new StreamFailure(makeLlmError('network', 'cut short'));
+      },
+      mapError: (error) => makeLlmError('network', String(error)),
+    };
+    const controller = new AbortController();
+    const events: LlmEvent[] = [];
+    for await (const e of driveStream(adapter)(request({ signal: controller.signal }))) {
+      events.push(e);
+      if (e.type === 'text_delta') controller.abort();
+    }
+    expect(events.at(-1)).toMatchObject({ type: 'finish', reason: 'aborted' });
+  });
+
   it('turns a per-call deadline into a retryable timeout', async () => {
     const { adapter } = fakeWire([{ hang: true }]);
     const events = await collect(

@@ -213,14 +213,15 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
   /** A failure: retried when nothing was streamed yet and the policy allows, else terminal. */
   #fail(error: unknown): Promise<IteratorResult<LlmEvent>> {
     const signal = this.#controller.signal;
-    const failure: LlmError =
-      error instanceof StreamFailure
+    // An aborted call is reported as such whatever the SDK did about it: some end their
+    // iteration quietly on abort, which would otherwise read as a stream cut short.
+    const failure: LlmError = signal.aborted
+      ? this.#timedOut
+        ? makeLlmError('timeout', `no complete answer within ${this.#request.timeoutMs} ms`)
+        : makeLlmError('aborted', 'the request was aborted')
+      : error instanceof StreamFailure
         ? error.error
-        : signal.aborted
-          ? this.#timedOut
-            ? makeLlmError('timeout', `no complete answer within ${this.#request.timeoutMs} ms`)
-            : makeLlmError('aborted', 'the request was aborted')
-          : this.#adapter.mapError(error);
+        : this.#adapter.mapError(error);
     // Output already streamed to the caller cannot be taken back, so only a failure before any
     // content is retried.
     const delay =

@@ -34,6 +34,31 @@ export const sessionEventSchema = z.discriminatedUnion('type', [
     code: z.string(),
     message: z.string(),
   }),
+  /**
+   * Deltas streamed for this turn since its last committed entry will never be committed (the
+   * call failed, or the turn resumed on another worker): watchers drop the live text.
+   */
+  z.object({ type: z.literal('stream_discarded'), turnId: z.string(), reason: z.string() }),
+  /** A hook overran its time budget or threw; by its policy it was skipped or counted as deny. */
+  z.object({
+    type: z.literal('hook_warning'),
+    turnId: z.string(),
+    hook: z.string(),
+    point: z.enum(['before_model', 'after_model', 'before_tool', 'after_tool']),
+    callId: z.string().optional(),
+    problem: z.enum(['timeout', 'error']),
+    action: z.enum(['skipped', 'denied']),
+    message: z.string(),
+  }),
+  /** The turn stopped without finishing; it resumes when the pending approvals are decided. */
+  z.object({
+    type: z.literal('turn_paused'),
+    turnId: z.string(),
+    reason: z.literal('awaiting_approval'),
+    pending: z.array(z.string()),
+    usage: usageSchema,
+    steps: z.number().int().nonnegative(),
+  }),
   z.object({
     type: z.literal('turn_finished'),
     turnId: z.string(),

@@ -34,6 +34,10 @@ export const finishReasonSchema = z.enum([
 ]);
 export type FinishReason = z.infer<typeof finishReasonSchema>;
 
+/** Why a tool call got a result without running: the loop's guards, not the tool, answered. */
+export const toolNotRunSchema = z.enum(['policy', 'hook', 'approval', 'repeat', 'interrupted']);
+export type ToolNotRun = z.infer<typeof toolNotRunSchema>;
+
 const base = {
   seq: z.number().int().positive(),
   turnId: z.string(),
@@ -46,7 +50,14 @@ const base = {
  * client event replays are all derived from it.
  */
 export const logEntrySchema = z.discriminatedUnion('kind', [
-  z.object({ ...base, kind: z.literal('user_message'), text: z.string(), inputSeq: z.number() }),
+  z.object({
+    ...base,
+    kind: z.literal('user_message'),
+    text: z.string(),
+    inputSeq: z.number(),
+    /** Sent while the turn ran and delivered at its next step boundary (mode `steer`). */
+    steer: z.boolean().optional(),
+  }),
   z.object({
     ...base,
     kind: z.literal('assistant_message'),
@@ -76,6 +87,41 @@ export const logEntrySchema = z.discriminatedUnion('kind', [
     ok: z.boolean(),
     output: z.string(),
     durationMs: z.number().nonnegative(),
+    /** Set when the tool did not run (or did not run to the end); `output` tells the model why. */
+    notRun: toolNotRunSchema.optional(),
+  }),
+  /** A call waits for a human: `ask` in the session's approval policy. */
+  z.object({
+    ...base,
+    kind: z.literal('approval_requested'),
+    callId: z.string(),
+    tool: z.string(),
+    args: z.record(z.string(), z.unknown()),
+    reason: z.string(),
+  }),
+  /** A human's answer to an `approval_requested`; `args`, when given, replace the model's. */
+  z.object({
+    ...base,
+    kind: z.literal('approval_decided'),
+    callId: z.string(),
+    decision: z.enum(['approve', 'deny']),
+    args: z.record(z.string(), z.unknown()).optional(),
+    /** Who decided (a user id or name), quoted to the model on a denial. */
+    by: z.string(),
+    reason: z.string().optional(),
+  }),
+  /**
+   * Entries `fromSeq..toSeq` summarised to fit the model's context: the prompt is built from the
+   * latest compaction's summary plus the entries after `toSeq`. The log itself keeps everything.
+   */
+  z.object({
+    ...base,
+    kind: z.literal('compaction'),
+    summary: z.string(),
+    fromSeq: z.number().int().nonnegative(),
+    toSeq: z.number().int().nonnegative(),
+    /** What the summarising call cost; it counts toward the turn's budgets. */
+    usage: usageSchema.optional(),
   }),
   z.object({
     ...base,
@@ -87,6 +133,8 @@ export const logEntrySchema = z.discriminatedUnion('kind', [
     ...base,
     kind: z.literal('interrupted'),
     reason: z.string(),
+    /** Tool calls of the turn left without a result. */
+    unfinished: z.array(z.string()).optional(),
   }),
   z.object({
     ...base,

@@ -10,6 +10,10 @@ export const redisKeys = {
   segments: (id: string) => `tern:{${id}}:segments`,
   lease: (id: string) => `tern:{${id}}:lease`,
   events: (id: string) => `tern:{${id}}:events`,
+  /** The turn id a user asked to cancel; read by whichever worker runs (or will run) it. */
+  cancel: (id: string) => `tern:{${id}}:cancel`,
+  /** Pub/sub channel that tells workers about cancels at once. */
+  cancelChannel: 'tern:cancel',
 };
 
 const pad = (n: number) => String(n).padStart(10, '0');

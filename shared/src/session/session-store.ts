@@ -208,6 +208,37 @@ export class SessionStore {
     return cached.entries;
   }
 
+  /**
+   * Asks for the session's current (or next queued) turn to be cancelled. The request is kept in
+   * a key, for a worker that has not started the turn yet, and announced on a channel, for the one
+   * running it. Returns the turn id, or `null` when nothing is running or queued.
+   */
+  async requestCancel(id: string): Promise<string | null | undefined> {
+    const meta = await this.meta(id);
+    if (!meta) return undefined;
+    if (meta.doneInputSeq >= meta.inputSeq) return null;
+    const turnId = turnIdFor(id, meta.doneInputSeq + 1);
+    await this.redis
+      .multi()
+      .set(redisKeys.cancel(id), turnId, 'EX', 3600)
+      .publish(redisKeys.cancelChannel, `${id} ${turnId}`)
+      .exec();
+    return turnId;
+  }
+
+  async cancelRequested(id: string, turnId: string): Promise<boolean> {
+    return (await this.redis.get(redisKeys.cancel(id))) === turnId;
+  }
+
+  async clearCancel(id: string, turnId: string): Promise<void> {
+    await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+      1,
+      redisKeys.cancel(id),
+      turnId,
+    );
+  }
+
   async lastEventId(id: string): Promise<string> {
     const last = await this.redis.xrevrange(redisKeys.events(id), '+', '-', 'COUNT', 1);
     return last[0]?.[0] ?? '0-0';

@@ -13,6 +13,7 @@ import type { TurnIO } from '../agent/agent-types.ts';
 import { runTurn } from '../agent/run-turn.ts';
 import type { SandboxPolicy } from '../tools/sandbox/sandbox-types.ts';
 import { builtInTools } from '../tools/tool-registry.ts';
+import type { CancelListener } from './cancel-listener.ts';
 import { EventPublisher } from './event-publisher.ts';
 import type { WorkspaceCache } from './workspace-cache.ts';
 
@@ -25,6 +26,7 @@ export type TurnDeps = {
   workspaces: WorkspaceCache;
   workerId: string;
   logger: Logger;
+  cancels: CancelListener;
 };
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -98,6 +100,8 @@ async function runOneInput(
   const turnId = turnIdFor(sessionId, inputSeq);
   const log = deps.logger.child({ sessionId, turnId });
   const publisher = new EventPublisher(store, lease, config.EVENT_STREAM_MAXLEN);
+  const cancel = deps.cancels.track(sessionId, turnId);
+  if (await store.cancelRequested(sessionId, turnId)) deps.cancels.cancel(sessionId, turnId);
   let lastSeq = history.at(-1)?.seq ?? 0;
   const ref = parseModelRef(meta.model);
 
@@ -106,7 +110,7 @@ async function runOneInput(
     tools: builtInTools({ workspace: () => workspace, sandbox: deps.sandbox }),
     now: () => performance.now(),
     emit: (event) => publisher.emit(event),
-    signal,
+    signal: AbortSignal.any([signal, cancel.signal]),
     async commit(entries: NewLogEntry[], { final }) {
       const at = Date.now();
       const stamped = entries.map(
@@ -123,19 +127,25 @@ async function runOneInput(
   };
 
   const started = performance.now();
-  const outcome = await runTurn(io, {
-    sessionId,
-    turnId,
-    inputSeq,
-    text: input.text,
-    model: ref.model,
-    modelRef: meta.model,
-    modelTimeoutMs: config.LLM_TIMEOUT_MS,
-    systemPrompt: meta.systemPrompt || DEFAULT_SYSTEM_PROMPT,
-    history,
-    maxSteps: config.MAX_STEPS_PER_TURN,
-    ...(meta.sim ? { headers: simHeaders(meta.sim) } : {}),
-  });
+  let outcome: Awaited<ReturnType<typeof runTurn>>;
+  try {
+    outcome = await runTurn(io, {
+      sessionId,
+      turnId,
+      inputSeq,
+      text: input.text,
+      model: ref.model,
+      modelRef: meta.model,
+      modelTimeoutMs: config.LLM_TIMEOUT_MS,
+      systemPrompt: meta.systemPrompt || DEFAULT_SYSTEM_PROMPT,
+      history,
+      maxSteps: config.MAX_STEPS_PER_TURN,
+      ...(meta.sim ? { headers: simHeaders(meta.sim) } : {}),
+    });
+  } finally {
+    cancel.done();
+  }
+  if (cancel.signal.aborted) await store.clearCancel(sessionId, turnId);
   await publisher.flush();
   if (publisher.fenced) throw new FencedError(`events of ${sessionId} rejected: lease lost`);
   log.info(
