@@ -154,7 +154,10 @@ describe('driveStream', () => {
         return (async function* () {
           yield text('a');
           // Like some SDKs: on abort the iterator simply ends, without the terminal marker.
-          await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
+          await new Promise<void>((resolve) => {
+            if (signal.aborted) resolve();
+            signal.addEventListener('abort', () => resolve());
+          });
         })();
       },
       createState: () => ({ done: false }),
