@@ -88,6 +88,20 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
   router.post('/v1/sessions/:id/messages', async (req, res) => {
     const id = sessionIdParam(req.params.id);
     const body = parseOr400(postMessageBodySchema, req.body, 'body');
+    if (body.mode === 'steer') {
+      const running = await store.steer(id, body.text);
+      if (running === undefined) throw notFound('session', id);
+      if (running > 0) {
+        const steered: PostMessageResponse = {
+          turnId: turnIdFor(id, running),
+          inputSeq: running,
+          duplicate: false,
+          steered: true,
+        };
+        res.status(202).json(steered);
+        return;
+      }
+    }
     const appended = await store.appendInput(id, body.text, body.clientMessageId);
     if (!appended) throw notFound('session', id);
     const data: TurnJobData = {
@@ -116,6 +130,7 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       turnId: turnIdFor(id, appended.inputSeq),
       inputSeq: appended.inputSeq,
       duplicate: appended.duplicate,
+      steered: false,
     };
     res.status(202).json(response);
   });

@@ -73,6 +73,11 @@ export const postMessageBodySchema = z
     text: z.string().min(1).max(200_000),
     /** Client-chosen id; a retried POST with the same id returns the first turn, never a second. */
     clientMessageId: z.string().min(1).max(100).optional(),
+    /**
+     * `queue` (default): a follow-up, answered after the turns before it. `steer`: delivered to
+     * the running turn at its next step boundary; when no turn runs it is queued like any input.
+     */
+    mode: z.enum(['queue', 'steer']).default('queue'),
   })
   .strict();
 export type PostMessageBody = z.infer<typeof postMessageBodySchema>;
@@ -125,6 +130,8 @@ export const postMessageResponseSchema = z.object({
   turnId: z.string(),
   inputSeq: z.number().int().positive(),
   duplicate: z.boolean(),
+  /** True when the message went to the running turn `turnId` rather than a turn of its own. */
+  steered: z.boolean(),
 });
 export type PostMessageResponse = z.infer<typeof postMessageResponseSchema>;
 

@@ -43,4 +43,7 @@ export const scripts = {
   releaseLease: new LuaScript('release-lease-2.lua'),
   commitHead: new LuaScript('commit-head-3.lua'),
   publishEvents: new LuaScript('publish-events-2.lua'),
+  steerInput: new LuaScript('steer-input-2.lua'),
+  takeSteering: new LuaScript('take-steering-1.lua'),
+  requeueSteering: new LuaScript('requeue-steering-3.lua'),
 };

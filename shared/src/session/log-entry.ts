@@ -21,6 +21,8 @@ export const toolCallSchema = z.object({
   name: z.string(),
   args: z.record(z.string(), z.unknown()),
   meta: providerMetaSchema.optional(),
+  /** The model's arguments did not parse (`args` is then `{}`); the call is answered, not run. */
+  invalid: z.string().optional(),
 });
 export type ToolCall = z.infer<typeof toolCallSchema>;
 

@@ -10,6 +10,8 @@ export const redisKeys = {
   segments: (id: string) => `tern:{${id}}:segments`,
   lease: (id: string) => `tern:{${id}}:lease`,
   events: (id: string) => `tern:{${id}}:events`,
+  /** Messages for the running turn, delivered at its next step boundary. */
+  steering: (id: string) => `tern:{${id}}:steering`,
   /** The turn id a user asked to cancel; read by whichever worker runs (or will run) it. */
   cancel: (id: string) => `tern:{${id}}:cancel`,
   /** Pub/sub channel that tells workers about cancels at once. */

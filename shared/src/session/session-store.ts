@@ -173,6 +173,39 @@ export class SessionStore {
     return { inputSeq: seq, duplicate: duplicate === 1 };
   }
 
+  /**
+   * Hands a message to the running turn (delivered at its next step boundary). Returns the
+   * running input's seq, `0` when no turn runs (append it as an input instead), or `undefined`
+   * when the session does not exist.
+   */
+  async steer(id: string, text: string): Promise<number | undefined> {
+    const result = (await scripts.steerInput.run(
+      this.redis,
+      [redisKeys.meta(id), redisKeys.steering(id)],
+      [JSON.stringify({ text, at: Date.now() })],
+    )) as number;
+    return result === -1 ? undefined : result;
+  }
+
+  /** Steering messages waiting for the running turn, each returned once. */
+  async takeSteering(id: string): Promise<string[]> {
+    const raw = (await scripts.takeSteering.run(
+      this.redis,
+      [redisKeys.steering(id)],
+      [],
+    )) as string[];
+    return raw.map((m) => (JSON.parse(m) as { text: string }).text);
+  }
+
+  /** Steering messages left after their turn ended become ordinary inputs; returns how many. */
+  async requeueSteering(id: string): Promise<number> {
+    return (await scripts.requeueSteering.run(
+      this.redis,
+      [redisKeys.meta(id), redisKeys.inputs(id), redisKeys.steering(id)],
+      [],
+    )) as number;
+  }
+
   async input(id: string, inputSeq: number): Promise<PendingInput | undefined> {
     const raw = await this.redis.hget(redisKeys.inputs(id), String(inputSeq));
     if (!raw) return undefined;

@@ -68,6 +68,8 @@ export async function runSessionInputs(
       const meta = await store.meta(sessionId);
       if (!meta || meta.doneInputSeq >= meta.inputSeq) return undefined;
       await runOneInput(deps, lease, meta, lost.signal);
+      // Steering that missed the turn's last step boundary is answered as the next input.
+      await store.requeueSteering(sessionId);
     }
   } catch (error) {
     // Another worker owns the session now; it carries on from the last committed step.
