@@ -1,6 +1,7 @@
 import type { Logger } from '@tern/shared/obs/logger';
 import express, { type Express } from 'express';
 import { type SessionsDeps, sessionsRoutes } from '../routes/sessions-routes.ts';
+import { toolProposalsRoutes } from '../routes/tool-proposals-routes.ts';
 import { cors } from './cors.ts';
 import { errorHandler, routeNotFound } from './error-handler.ts';
 import { requireJsonBody } from './require-json.ts';
@@ -22,6 +23,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(requireJsonBody);
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
   app.use(sessionsRoutes(deps));
+  app.use(toolProposalsRoutes(deps));
   app.use(routeNotFound);
   app.use(errorHandler(deps.logger));
   return app;

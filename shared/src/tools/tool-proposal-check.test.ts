@@ -42,8 +42,9 @@ describe('checkToolProposal', () => {
     expect(problemsOf({ parameters: { type: 'string' } })).toEqual([
       'parameters: must be a JSON Schema with "type": "object"',
     ]);
-    expect(problemsOf({ parameters: { type: 'object', properties: { a: { type: 'text' } } } }))
-      .toMatchInlineSnapshot(`
+    expect(
+      problemsOf({ parameters: { type: 'object', properties: { a: { type: 'text' } } } }),
+    ).toMatchInlineSnapshot(`
         [
           "parameters: not a valid JSON Schema: /properties/a/type must be equal to one of the allowed values, /properties/a/type must be array, /properties/a/type must match a schema in anyOf",
         ]
@@ -57,10 +58,25 @@ describe('checkToolProposal', () => {
     expect(problemsOf({ parameters: [] })[0]).toMatch(/^parameters: /);
   });
 
-  it('checks a schema with an $id more than once', () => {
-    const parameters = { $id: 'https://example.com/args', type: 'object' };
+  it('reads draft 2020-12, as zod emits it and the argument validator reads it', () => {
+    const parameters = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      type: 'object',
+      properties: {
+        pair: { type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }] },
+      },
+    };
     expect(problemsOf({ parameters })).toEqual([]);
-    expect(problemsOf({ parameters })).toEqual([]);
+    expect(problemsOf({ parameters: { ...parameters, $schema: 'http://example.com/x' } })).toEqual(
+      [],
+    );
+  });
+
+  it('refuses $id, which would collide in the validator shared by all tools', () => {
+    const nested = { type: 'object', properties: { a: { $id: 'x', type: 'string' } } };
+    expect(problemsOf({ parameters: nested })).toEqual([
+      'parameters: $id is not supported in a tool schema',
+    ]);
   });
 
   it('caps the code size and refuses NUL, which cannot travel in an environment string', () => {

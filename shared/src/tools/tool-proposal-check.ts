@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import {
   TOOL_CODE_MAX_BYTES,
   TOOL_PARAMETERS_MAX_BYTES,
@@ -42,17 +42,22 @@ export function checkToolProposal(
   return problems.length === 0 ? { ok: true, proposal } : { ok: false, problems };
 }
 
-function parametersProblems(schema: Record<string, unknown>): string[] {
-  const size = Buffer.byteLength(JSON.stringify(schema));
+function parametersProblems(parameters: Record<string, unknown>): string[] {
+  const size = Buffer.byteLength(JSON.stringify(parameters));
   if (size > TOOL_PARAMETERS_MAX_BYTES) {
     return [`parameters: ${size} bytes of JSON, at most ${TOOL_PARAMETERS_MAX_BYTES}`];
   }
   // Every wire API takes a tool's arguments as one JSON object.
-  if (schema.type !== 'object') return ['parameters: must be a JSON Schema with "type": "object"'];
-  // A fresh instance per check: Ajv keeps every schema it compiled (and refuses a second one with
-  // the same $id), which a long-running worker must not accumulate. Proposals are rare. The
-  // options are the LLM layer's argument validator's, which will judge the model's calls.
-  const ajv = new Ajv({ allErrors: true, strict: false, coerceTypes: false });
+  if (parameters.type !== 'object')
+    return ['parameters: must be a JSON Schema with "type": "object"'];
+  // The LLM layer's validator shares one Ajv across tools, where a second schema with the same
+  // $id fails to compile and its calls go unchecked.
+  if (hasKey(parameters, '$id')) return ['parameters: $id is not supported in a tool schema'];
+  // A fresh instance per check: Ajv keeps every schema it compiled, which a long-running worker
+  // must not accumulate; proposals are rare. Dialect and options are those of the LLM layer's
+  // argument validator, which will judge the model's calls, and which ignores `$schema` too.
+  const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
+  const { $schema: _dialect, ...schema } = parameters;
   if (!ajv.validateSchema(schema)) {
     return [`parameters: not a valid JSON Schema: ${ajv.errorsText(ajv.errors, { dataVar: '' })}`];
   }
@@ -63,4 +68,10 @@ function parametersProblems(schema: Record<string, unknown>): string[] {
     return [`parameters: not a usable JSON Schema: ${(error as Error).message}`];
   }
   return [];
+}
+
+function hasKey(value: unknown, key: string): boolean {
+  if (Array.isArray(value)) return value.some((v) => hasKey(v, key));
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(([k, v]) => k === key || hasKey(v, key));
 }

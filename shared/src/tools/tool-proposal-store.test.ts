@@ -58,7 +58,7 @@ describe('ToolProposalStore', () => {
     const blob = await sessions.blobs.get(toolProposalKeys.definition(sessionId, proposal.id));
     const { reason: _reason, ...definition } = input();
     expect(JSON.parse(new TextDecoder().decode(blob))).toEqual(definition);
-    expect(await redis.client.zrange(toolProposalKeys.index(sessionId), 0, -1)).toEqual([
+    expect(await redis.client.zrange(toolProposalKeys.index(sessionId), '0', '-1')).toEqual([
       proposal.id,
     ]);
     // Another process (the API) reads the same proposal from storage alone.
@@ -148,9 +148,10 @@ describe('ToolProposalStore', () => {
     await proposals.decide(sessionId, first, { approve: true, by: 'a' }, 2_000);
     await proposals.decide(sessionId, other, { approve: false, by: 'a' }, 2_000);
     // Two approved tools may not share a name: the model would not know which one it calls.
-    expect(await proposals.decide(sessionId, revision, { approve: true, by: 'a' }, 2_000)).toEqual(
-      { kind: 'name_taken', holder: first },
-    );
+    expect(await proposals.decide(sessionId, revision, { approve: true, by: 'a' }, 2_000)).toEqual({
+      kind: 'name_taken',
+      holder: first,
+    });
     expect((await proposals.get(sessionId, revision))?.status).toBe('pending');
     const { reason: _reason, ...definition } = input();
     expect(await proposals.approved(sessionId)).toEqual([{ id: first, definition }]);

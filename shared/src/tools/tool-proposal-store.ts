@@ -69,9 +69,26 @@ export class ToolProposalStore {
     const { reason, ...definition } = input;
     const id = toolProposalIdFor(definition);
     const blobKey = keys.definition(sessionId, id);
-    // Blob first, as with log segments: a crash in between leaves an orphan, never a dangling id.
-    await this.#blobs.put(blobKey, JSON.stringify(definition));
-    this.#remember(blobKey, definition);
+    // A model that keeps proposing past the limit must not keep writing blobs nobody will read;
+    // the script below still decides, this only spares the write when it would refuse anyway.
+    const replies = await this.#redis
+      .multi()
+      .exists(keys.proposal(sessionId, id))
+      .zcard(keys.index(sessionId))
+      .hget(keys.approved(sessionId), definition.name)
+      .exec();
+    const [exists, count, holder] = (replies ?? []).map(([error, value]) => {
+      if (error) throw error;
+      return value;
+    });
+    if (exists === 0) {
+      if (typeof holder === 'string') return { kind: 'name_taken', holder };
+      if (Number(count) >= this.#limit) return { kind: 'limit_reached', limit: this.#limit };
+      // Blob first, as with log segments: a crash in between leaves an orphan, never an id
+      // without its definition. Content-addressed, so a concurrent identical write is harmless.
+      await this.#blobs.put(blobKey, JSON.stringify(definition));
+      this.#remember(blobKey, definition);
+    }
     const [code, detail] = (await proposeScript.run(
       this.#redis,
       [

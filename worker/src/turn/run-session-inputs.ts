@@ -11,8 +11,8 @@ import {
 } from '@tern/shared/session/session-store';
 import type { TurnIO } from '../agent/agent-types.ts';
 import { runTurn } from '../agent/run-turn.ts';
+import { sessionTools } from '../tools/proposals/session-tools.ts';
 import type { SandboxPolicy } from '../tools/sandbox/sandbox-types.ts';
-import { builtInTools } from '../tools/tool-registry.ts';
 import type { CancelListener } from './cancel-listener.ts';
 import { EventPublisher } from './event-publisher.ts';
 import type { WorkspaceCache } from './workspace-cache.ts';
@@ -109,7 +109,12 @@ async function runOneInput(
 
   const io: TurnIO = {
     stream: deps.models.streamFor(ref.provider),
-    tools: builtInTools({ workspace: () => workspace, sandbox: deps.sandbox }),
+    tools: await sessionTools({
+      store,
+      sessionId,
+      workspace: () => workspace,
+      sandbox: deps.sandbox,
+    }),
     now: () => performance.now(),
     emit: (event) => publisher.emit(event),
     signal: AbortSignal.any([signal, cancel.signal]),
