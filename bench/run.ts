@@ -5,6 +5,8 @@
 const benches: Record<string, () => Promise<void>> = {
   skeleton: async () => (await import('./skeleton.ts')).run(),
   llm: async () => (await import('./llm.ts')).run(),
+  agent: async () => (await import('./agent.ts')).run(),
+  sessions: async () => (await import('./sessions.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

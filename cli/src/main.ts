@@ -12,6 +12,9 @@ Usage:
                                      send one message and stream the turn
   tern chat [--session ID] [--model provider:model]
                                      an interactive session in the terminal
+  tern sessions rebuild-heads [--force] [--no-requeue]
+                                     after a Redis loss: restore every session's head from the
+                                     blob store and re-queue turns that were cut short
 
 Configuration comes from the environment (see README): REDIS_URL, BLOB_STORE, TERN_MODEL,
 provider keys, ports.`;
@@ -62,6 +65,24 @@ export async function main(argv: string[]): Promise<number> {
           options: { session: { type: 'string' }, model: { type: 'string' } },
         });
         return await (await import('./commands/client-commands.ts')).chatCommand(values);
+      }
+      case 'sessions': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            force: { type: 'boolean', default: false },
+            'no-requeue': { type: 'boolean', default: false },
+          },
+        });
+        if (positionals[0] !== 'rebuild-heads') {
+          process.stderr.write(
+            `tern sessions: unknown subcommand ${positionals[0] ?? ''}\n\n${usage}\n`,
+          );
+          return 2;
+        }
+        const { rebuildHeads } = await import('./commands/rebuild-heads.ts');
+        return await rebuildHeads({ force: values.force, requeue: !values['no-requeue'] });
       }
       case undefined:
       case 'help':

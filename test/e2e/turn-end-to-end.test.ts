@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '@tern/shared/session/log-entry';
+import { decodeSegment } from '@tern/shared/session/segment-codec';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
@@ -96,11 +97,9 @@ describe('one turn across api, redis, worker, model, blob store and gateway', ()
     const dir = join(stack.dataDir, 'blobs', 'sessions', id, 'segments');
     const segments = readdirSync(dir).sort();
     expect(segments).toHaveLength(5);
+    // Decoding checks each segment's checksum trailer and that its name matches its seqs.
     const stored = segments.flatMap((name) =>
-      readFileSync(join(dir, name), 'utf8')
-        .trim()
-        .split('\n')
-        .map((line) => JSON.parse(line)),
+      decodeSegment(`sessions/${id}/segments/${name}`, readFileSync(join(dir, name))),
     );
     expect(stored).toEqual(streamed);
   });

@@ -1,7 +1,7 @@
 import type {
   CreateSessionBody,
   ErrorBody,
-  PostMessageBody,
+  PostMessageInput,
   PostMessageResponse,
   SessionDetail,
   SessionSummary,
@@ -98,7 +98,7 @@ export class ApiClient {
     return this.request('GET', `/v1/sessions/${encodeURIComponent(sessionId)}`);
   }
 
-  postMessage(sessionId: string, body: PostMessageBody): Promise<PostMessageResponse> {
+  postMessage(sessionId: string, body: PostMessageInput): Promise<PostMessageResponse> {
     return this.request('POST', `/v1/sessions/${encodeURIComponent(sessionId)}/messages`, body);
   }
 }

@@ -197,6 +197,25 @@ function applyEntry(state: TranscriptState, entry: LogEntry): TranscriptState {
       };
       return { ...next, items: [...state.items, notice] };
     }
+    case 'approval_requested':
+    case 'approval_decided':
+    case 'compaction': {
+      const message =
+        entry.kind === 'approval_requested'
+          ? `Waiting for approval of ${entry.tool}: ${entry.reason}.`
+          : entry.kind === 'approval_decided'
+            ? `${entry.by} ${entry.decision === 'approve' ? 'approved' : 'denied'} a tool call${entry.reason ? `: ${entry.reason}` : ''}.`
+            : 'Earlier messages were summarised to fit the model’s context.';
+      const notice: NoticeItem = {
+        kind: 'notice',
+        key,
+        turnId: entry.turnId,
+        tone: 'retry',
+        code: null,
+        message,
+      };
+      return { ...next, items: [...state.items, notice] };
+    }
     case 'interrupted':
     case 'error': {
       const notice: NoticeItem = {
@@ -298,6 +317,30 @@ function applyEvent(state: TranscriptState, id: string, event: SessionEvent): Tr
       return applyEntry(state, event.entry);
     case 'turn_state':
       return state;
+    case 'stream_discarded': {
+      // The live text will never be committed: drop it rather than leave a ghost bubble.
+      const index = findLiveBubble(state.items, event.turnId);
+      if (index < 0) return state;
+      return { ...state, items: state.items.filter((_, i) => i !== index) };
+    }
+    case 'hook_warning': {
+      const notice: NoticeItem = {
+        kind: 'notice',
+        key: `hook-${id}`,
+        turnId: event.turnId,
+        tone: 'retry',
+        code: event.problem,
+        message: `${event.message} (${event.action}).`,
+      };
+      return { ...state, items: [...state.items, notice] };
+    }
+    case 'turn_paused':
+      return {
+        ...state,
+        items: closeLiveBubble(state.items, event.turnId),
+        runningTurnId: state.runningTurnId === event.turnId ? null : state.runningTurnId,
+        session: withSessionStatus(state, 'idle'),
+      };
     case 'model_retry': {
       const notice: NoticeItem = {
         kind: 'notice',

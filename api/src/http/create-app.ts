@@ -1,5 +1,6 @@
 import type { Logger } from '@tern/shared/obs/logger';
 import express, { type Express } from 'express';
+import { sessionOpsRoutes } from '../routes/session-ops-routes.ts';
 import { type SessionsDeps, sessionsRoutes } from '../routes/sessions-routes.ts';
 import { toolProposalsRoutes } from '../routes/tool-proposals-routes.ts';
 import { cors } from './cors.ts';
@@ -20,6 +21,7 @@ export function createApp(deps: AppDeps): Express {
     const ok = await deps.ready().catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable' });
   });
+  app.use(sessionOpsRoutes(deps)); // before the JSON-only handling: import takes NDJSON
   app.use(requireJsonBody);
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
   app.use(sessionsRoutes(deps));

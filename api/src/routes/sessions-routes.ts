@@ -1,6 +1,7 @@
 import type { Config } from '@tern/shared/config/config';
 import { notFound, TernError } from '@tern/shared/errors/tern-error';
 import {
+  approvalDecisionBodySchema,
   createSessionBodySchema,
   listSessionsQuerySchema,
   type PostMessageResponse,
@@ -42,11 +43,23 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
 
   router.post('/v1/sessions', async (req, res) => {
     const body = parseOr400(createSessionBodySchema, req.body ?? {}, 'body');
+    const refused = body.hooks?.find(
+      (h) => !config.TERN_SESSION_HOOK_URL_PREFIXES.some((prefix) => h.url.startsWith(prefix)),
+    );
+    if (refused) {
+      throw new TernError({
+        code: 'hook_url_not_allowed',
+        status: 400,
+        message: `hook ${refused.name}: ${refused.url} is not under an allowed prefix (TERN_SESSION_HOOK_URL_PREFIXES)`,
+      });
+    }
     const meta = await store.create({
       title: body.title,
       model: body.model ?? config.TERN_MODEL,
       systemPrompt: body.systemPrompt,
       sim: body.sim,
+      approvals: body.approvals,
+      hooks: body.hooks,
       files: body.files,
     });
     res.status(201).json({ session: SessionStore.summary(meta) });
@@ -76,6 +89,51 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
     const meta = await store.meta(id);
     if (!meta) throw notFound('session', id);
     res.json({ session: SessionStore.summary(meta) });
+  });
+
+  router.post('/v1/sessions/:id/approvals/:callId', async (req, res) => {
+    const id = sessionIdParam(req.params.id);
+    const callId = String(req.params.callId ?? '');
+    const body = parseOr400(approvalDecisionBodySchema, req.body ?? {}, 'body');
+    const meta = await store.meta(id);
+    if (!meta) throw notFound('session', id);
+    const entries = await store.entries(id);
+    const requested = entries.find((e) => e.kind === 'approval_requested' && e.callId === callId);
+    if (!requested) throw notFound('approval', callId);
+    const decision = {
+      decision: body.approve ? ('approve' as const) : ('deny' as const),
+      by: 'user',
+      ...(body.args ? { args: body.args } : {}),
+      ...(body.reason ? { reason: body.reason } : {}),
+    };
+    const logged = entries.find((e) => e.kind === 'approval_decided' && e.callId === callId);
+    const recorded = logged
+      ? logged.kind === 'approval_decided' && logged.decision === decision.decision
+        ? 'same'
+        : 'conflict'
+      : await store.recordDecision(id, callId, decision);
+    if (recorded === 'conflict') {
+      throw new TernError({
+        code: 'already_decided',
+        status: 409,
+        message: `the call ${callId} was already decided the other way`,
+      });
+    }
+    // The paused turn resumes on whichever worker takes this job; the id makes a retried POST
+    // enqueue it once.
+    const data: TurnJobData = {
+      sessionId: id,
+      inputSeq: meta.doneInputSeq + 1,
+      enqueuedAt: Date.now(),
+    };
+    await turns.add('turn', data, {
+      jobId: `resume-${id}-${callId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+      removeOnComplete: { count: 1000 },
+      removeOnFail: { count: 5000 },
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 500 },
+    });
+    res.status(202).json({ callId, decision: decision.decision, duplicate: recorded === 'same' });
   });
 
   router.post('/v1/sessions/:id/cancel', async (req, res) => {

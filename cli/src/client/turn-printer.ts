@@ -15,6 +15,11 @@ export function printEvent(event: SessionEvent, out: Out, err: Out): void {
       } else if (entry.kind === 'tool_finished') {
         const first = entry.output.split('\n')[0]?.slice(0, 100) ?? '';
         err.write(`  ${entry.ok ? '✓' : '✗'} ${entry.name}: ${first}\n`);
+      } else if (entry.kind === 'approval_requested') {
+        err.write(
+          `\n  ⏸ ${entry.tool}(${JSON.stringify(entry.args)}) needs approval (${entry.reason}):\n` +
+            `    POST /v1/sessions/<session>/approvals/${entry.callId} {"approve": true|false}\n`,
+        );
       } else if (entry.kind === 'error') {
         err.write(`\n  error ${entry.code}: ${entry.message}\n`);
       }

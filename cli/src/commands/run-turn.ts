@@ -28,6 +28,8 @@ export async function streamOneTurn(
     if (eventTurn !== turnId) return;
     printEvent(event, out, err);
     if (event.type === 'turn_finished') resolveDone(event.reason);
+    // A paused turn resumes only after a human decides, possibly much later, elsewhere.
+    if (event.type === 'turn_paused') resolveDone('awaiting_approval');
   };
   const off = stream.onEvent((envelope) => {
     // Events can arrive before the POST returns our turn id; hold them until then.

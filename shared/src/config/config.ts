@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { approvalPolicySchema } from '../protocol/approval-policy.ts';
+import { webhookHooksSchema } from '../protocol/hook-config.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 const optionalSecret = z
@@ -17,6 +19,23 @@ export const configSchema = z.object({
     .string()
     .regex(/^(file:.+|s3:\/\/.+)$/, 'BLOB_STORE must be file:<dir> or s3://<bucket>')
     .default('file:./data'),
+  /** The S3 store (BLOB_STORE=s3://<bucket>[/<prefix>]): unset endpoint means AWS itself. */
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  /** Path-style URLs (`http://host/bucket/key`), as MinIO and s3rver need. */
+  S3_FORCE_PATH_STYLE: z
+    .enum(['0', '1', 'true', 'false', ''])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
+  /** S3 credentials; when unset, the AWS SDK's default chain (profiles, instance roles) applies. */
+  AWS_ACCESS_KEY_ID: optionalSecret,
+  AWS_SECRET_ACCESS_KEY: optionalSecret,
+  /** Total time one store operation may spend retrying 5xx, throttling and network errors. */
+  S3_RETRY_BUDGET_MS: z.coerce.number().int().min(0).default(30_000),
+  /** One S3 request's limit; a hung request is a failed attempt and is retried within the budget. */
+  S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** A session's newest segments are folded into a snapshot pack once there are this many (0: never). */
+  SESSION_SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(8),
   /** Local scratch space of a worker: materialised workspaces. */
   TERN_DATA_DIR: z.string().default('./data'),
   TERN_HOST: z.string().default('127.0.0.1'),
@@ -47,7 +66,65 @@ export const configSchema = z.object({
   LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Largest session export `POST /v1/sessions/import` accepts (NDJSON, workspace included). */
+  MAX_IMPORT_BYTES: z.coerce.number().int().min(1024).default(67_108_864),
   MAX_STEPS_PER_TURN: z.coerce.number().int().min(1).default(25),
+  /** Per-turn budgets; a turn past one stops with an error entry naming it. */
+  MAX_TURN_TOKENS: z.coerce.number().int().positive().optional(),
+  MAX_TURN_COST_USD: z.coerce.number().positive().optional(),
+  MAX_TURN_WALL_MS: z.coerce.number().int().positive().optional(),
+  /**
+   * The deployment's approval policy as JSON (see approval-policy.ts), applied before any
+   * session's own rules, e.g. {"rules":[{"tool":"bash","match":{"command":"rm\\s+-rf"},"action":"ask"}]}.
+   */
+  TERN_APPROVAL_POLICY: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (!raw) return undefined;
+      try {
+        const parsed = approvalPolicySchema.safeParse(JSON.parse(raw));
+        if (parsed.success) return parsed.data;
+        ctx.addIssue({
+          code: 'custom',
+          message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        });
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+      }
+      return z.NEVER;
+    }),
+  /** Webhook hooks of the deployment, as a JSON array (see hook-config.ts). */
+  TERN_HOOKS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (!raw) return [];
+      try {
+        const parsed = webhookHooksSchema.safeParse(JSON.parse(raw));
+        if (parsed.success) return parsed.data;
+        ctx.addIssue({
+          code: 'custom',
+          message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        });
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+      }
+      return z.NEVER;
+    }),
+  /**
+   * URL prefixes a session's own webhook hooks may use, comma-separated; empty means sessions
+   * cannot add hooks (an open list would let any user make the workers call any address).
+   */
+  TERN_SESSION_HOOK_URL_PREFIXES: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    ),
   LEASE_TTL_MS: z.coerce.number().int().min(500).default(15_000),
   EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
   /** Run code tools without the bwrap sandbox when it is unavailable. Never on shared hosts. */

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { logEntrySchema } from '../session/log-entry.ts';
+import { approvalPolicySchema } from './approval-policy.ts';
+import { webhookHooksSchema } from './hook-config.ts';
 
 export const sessionIdSchema = z
   .string()
@@ -47,6 +49,10 @@ export const createSessionBodySchema = z
     model: modelRefSchema.optional(),
     systemPrompt: z.string().max(20_000).optional(),
     sim: simControlsSchema.optional(),
+    /** Which tool calls need a human's approval (on top of the deployment's policy). */
+    approvals: approvalPolicySchema.optional(),
+    /** Webhook hooks of this session, added after the deployment's (URLs must be allowed). */
+    hooks: webhookHooksSchema.max(10).optional(),
     /** Files to seed the session's workspace with (path → UTF-8 content). */
     files: z
       .record(workspacePath, z.string().max(1_000_000))
@@ -81,8 +87,10 @@ export const postMessageBodySchema = z
   })
   .strict();
 export type PostMessageBody = z.infer<typeof postMessageBodySchema>;
+/** What a client sends: defaulted fields may be left out. */
+export type PostMessageInput = z.input<typeof postMessageBodySchema>;
 
-export const sessionStatusSchema = z.enum(['idle', 'queued', 'running']);
+export const sessionStatusSchema = z.enum(['idle', 'queued', 'running', 'awaiting_approval']);
 
 export const sessionSummarySchema = z.object({
   id: sessionIdSchema,
@@ -93,6 +101,8 @@ export const sessionSummarySchema = z.object({
   status: sessionStatusSchema,
   lastSeq: z.number().int().nonnegative(),
   inputs: z.number().int().nonnegative(),
+  /** Set on forks: the source session and the last of its entries the fork started from. */
+  forkedFrom: z.object({ sessionId: z.string(), seq: z.number().int().nonnegative() }).optional(),
 });
 export type SessionSummary = z.infer<typeof sessionSummarySchema>;
 
@@ -126,6 +136,17 @@ export const listSessionsResponseSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
+/** A human's answer to a tool call that waits for approval. */
+export const approvalDecisionBodySchema = z
+  .object({
+    approve: z.boolean(),
+    /** Replaces the model's arguments (checked against the tool's schema before it runs). */
+    args: z.record(z.string(), z.unknown()).optional(),
+    reason: z.string().max(2_000).optional(),
+  })
+  .strict();
+export type ApprovalDecisionBody = z.infer<typeof approvalDecisionBodySchema>;
+
 export const postMessageResponseSchema = z.object({
   turnId: z.string(),
   inputSeq: z.number().int().positive(),
@@ -144,3 +165,26 @@ export const errorBodySchema = z.object({
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** A path inside a session's workspace (relative, no `..`), as accepted on create and import. */
+export const workspacePathSchema = workspacePath;
+
+/** `POST /v1/sessions/:id/fork`: a new session whose log is the source's entries `1..atSeq`. */
+export const forkSessionBodySchema = z
+  .object({
+    /** The last entry the fork keeps; the source's last seq when omitted, 0 for an empty log. */
+    atSeq: z.number().int().nonnegative().optional(),
+    /** The fork's title; the source's when omitted. */
+    title: z.string().trim().min(1).max(200).optional(),
+  })
+  .strict();
+export type ForkSessionBody = z.infer<typeof forkSessionBodySchema>;
+
+/** `DELETE /v1/sessions/:id?force=true` deletes even while a turn runs (the turn is cancelled). */
+export const deleteSessionQuerySchema = z
+  .object({ force: z.enum(['true', 'false']).default('false') })
+  .strict();
+
+/** `201` answer of fork and import. */
+export const sessionCreatedResponseSchema = z.object({ session: sessionSummarySchema });
+export type SessionCreatedResponse = z.infer<typeof sessionCreatedResponseSchema>;

@@ -46,4 +46,8 @@ export const scripts = {
   steerInput: new LuaScript('steer-input-2.lua'),
   takeSteering: new LuaScript('take-steering-1.lua'),
   requeueSteering: new LuaScript('requeue-steering-3.lua'),
+  registerFork: new LuaScript('register-fork-2.lua'),
+  deleteSession: new LuaScript('delete-session-12.lua'),
+  finishDeletion: new LuaScript('finish-deletion-2.lua'),
+  unregisterFork: new LuaScript('unregister-fork-3.lua'),
 };

@@ -7,12 +7,22 @@ export interface BlobStore {
   /** The blob's bytes, or `undefined` when no blob has that key. */
   get(key: string): Promise<Uint8Array | undefined>;
   /** Keys under a prefix, in lexicographic order. */
-  list(prefix: string): Promise<string[]>;
+  list(prefix: string, options?: ListOptions): Promise<string[]>;
+  /**
+   * The immediate "folders" under a prefix ending in `/` (e.g. `sessions/` → `sessions/<id>/`),
+   * without listing every blob beneath them. Optional: callers fall back to `list`.
+   */
+  listFolders?(prefix: string): Promise<string[]>;
   /** Removes every blob under a prefix; returns how many went. */
   deletePrefix(prefix: string): Promise<number>;
   /** A human-readable location for logs and errors, never containing credentials. */
   describe(): string;
 }
+
+export type ListOptions = {
+  /** Only keys that sort after this one (S3's StartAfter): reads the tail of a long listing. */
+  startAfter?: string;
+};
 
 const keyPattern = /^[A-Za-z0-9._\-/]+$/;
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { assertValidKey, type BlobStore } from './blob-store.ts';
+import { assertValidKey, type BlobStore, type ListOptions } from './blob-store.ts';
 
 /**
  * A folder as a blob store. Writes go to a temporary file that is fsynced and then renamed, so a
@@ -46,7 +46,7 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  async list(prefix: string): Promise<string[]> {
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
     const base = join(this.root, prefix);
     const dir = prefix.endsWith('/') ? base : dirname(base);
     let names: string[];
@@ -58,7 +58,22 @@ export class FileBlobStore implements BlobStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;
     }
-    return names.filter((k) => k.startsWith(prefix)).sort();
+    const after = options.startAfter;
+    return names.filter((k) => k.startsWith(prefix) && (after === undefined || k > after)).sort();
+  }
+
+  async listFolders(prefix: string): Promise<string[]> {
+    if (!prefix.endsWith('/')) throw new Error(`listFolders takes a prefix ending in /: ${prefix}`);
+    try {
+      const dirents = await readdir(join(this.root, prefix), { withFileTypes: true });
+      return dirents
+        .filter((d) => d.isDirectory())
+        .map((d) => `${prefix}${d.name}/`)
+        .sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
   }
 
   async deletePrefix(prefix: string): Promise<number> {

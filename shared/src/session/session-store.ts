@@ -5,8 +5,10 @@ import type { SessionEvent } from '../protocol/events.ts';
 import { scripts } from '../redis/lua-script.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { LogEntry } from './log-entry.ts';
-import { decodeSegment, encodeSegment } from './segment-codec.ts';
+import { encodeSegmentWithDigest } from './segment-codec.ts';
 import { blobKeys, redisKeys, segmentName } from './session-keys.ts';
+import { type LogLoaderOptions, SessionLogLoader } from './session-log-loader.ts';
+import { type MirrorOptions, SessionMirror } from './session-mirror.ts';
 
 export type Lease = { sessionId: string; token: string; epoch: number };
 
@@ -17,6 +19,10 @@ export type SessionMeta = {
   systemPrompt: string;
   /** Simulator controls sent with the session's model calls, as JSON ('' for none). */
   sim: string;
+  /** The session's approval policy, as JSON ('' for none). */
+  approvals: string;
+  /** The session's webhook hooks, as JSON ('' for none). */
+  hooks: string;
   createdAt: number;
   updatedAt: number;
   status: SessionSummary['status'];
@@ -24,6 +30,8 @@ export type SessionMeta = {
   inputSeq: number;
   doneInputSeq: number;
   epoch: number;
+  /** The session this one was forked from, and the last seq it took from it. */
+  forkedFrom?: { sessionId: string; seq: number } | undefined;
 };
 
 export type CommitResult = 'committed' | 'fenced' | 'conflict';
@@ -32,9 +40,8 @@ export class FencedError extends Error {
   override name = 'FencedError';
 }
 
-type CachedLog = { segments: number; entries: LogEntry[] };
-
-const CACHE_LIMIT = 2000;
+/** How logs are cached and read, and how the head is mirrored to the store (manifest, snapshots). */
+export type SessionStoreOptions = LogLoaderOptions & MirrorOptions;
 
 /**
  * Sessions as stored: metadata, inputs, lease and head in Redis; log segments and workspace files
@@ -44,11 +51,15 @@ const CACHE_LIMIT = 2000;
 export class SessionStore {
   readonly redis: Redis;
   readonly blobs: BlobStore;
-  readonly #logs = new Map<string, CachedLog>();
+  /** Writes manifests and snapshots after commits; `settled()` waits for them. */
+  readonly mirror: SessionMirror;
+  readonly #loader: SessionLogLoader;
 
-  constructor(redis: Redis, blobs: BlobStore) {
+  constructor(redis: Redis, blobs: BlobStore, options: SessionStoreOptions = {}) {
     this.redis = redis;
     this.blobs = blobs;
+    this.#loader = new SessionLogLoader(redis, blobs, options);
+    this.mirror = new SessionMirror(redis, blobs, this.#loader, options);
   }
 
   static newSessionId(): string {
@@ -60,6 +71,8 @@ export class SessionStore {
     model: string;
     systemPrompt?: string | undefined;
     sim?: Record<string, unknown> | undefined;
+    approvals?: Record<string, unknown> | undefined;
+    hooks?: unknown[] | undefined;
     files?: Record<string, string> | undefined;
   }): Promise<SessionMeta> {
     const id = SessionStore.newSessionId();
@@ -70,6 +83,8 @@ export class SessionStore {
       model: init.model,
       systemPrompt: init.systemPrompt ?? '',
       sim: init.sim ? JSON.stringify(init.sim) : '',
+      approvals: init.approvals ? JSON.stringify(init.approvals) : '',
+      hooks: init.hooks?.length ? JSON.stringify(init.hooks) : '',
       createdAt: now,
       updatedAt: now,
       status: 'idle',
@@ -102,6 +117,8 @@ export class SessionStore {
       model: raw.model ?? '',
       systemPrompt: raw.systemPrompt ?? '',
       sim: raw.sim ?? '',
+      approvals: raw.approvals ?? '',
+      hooks: raw.hooks ?? '',
       createdAt: Number(raw.createdAt),
       updatedAt: Number(raw.updatedAt),
       // Derived rather than stored alone: the final commit marks the input done atomically, so
@@ -109,13 +126,14 @@ export class SessionStore {
       status:
         Number(raw.doneInputSeq ?? 0) >= Number(raw.inputSeq ?? 0)
           ? 'idle'
-          : raw.status === 'running'
-            ? 'running'
+          : raw.status === 'running' || raw.status === 'awaiting_approval'
+            ? raw.status
             : 'queued',
       lastSeq: Number(raw.lastSeq ?? 0),
       inputSeq: Number(raw.inputSeq ?? 0),
       doneInputSeq: Number(raw.doneInputSeq ?? 0),
       epoch: Number(raw.epoch ?? 0),
+      forkedFrom: raw.forkOf ? { sessionId: raw.forkOf, seq: Number(raw.forkSeq ?? 0) } : undefined,
     };
   }
 
@@ -129,6 +147,7 @@ export class SessionStore {
       status: meta.status,
       lastSeq: meta.lastSeq,
       inputs: meta.inputSeq,
+      ...(meta.forkedFrom ? { forkedFrom: meta.forkedFrom } : {}),
     };
   }
 
@@ -220,25 +239,12 @@ export class SessionStore {
     return inputs.filter((i): i is PendingInput => i !== undefined);
   }
 
-  /** The whole committed log, reading only segments this process has not seen yet. */
+  /**
+   * The whole committed log, reading only segments this process has not seen yet; a cold read
+   * takes the snapshot packs plus the segments after them (session-log-loader.ts).
+   */
   async entries(id: string): Promise<LogEntry[]> {
-    const names = await this.redis.lrange(redisKeys.segments(id), 0, -1);
-    let cached = this.#logs.get(id);
-    if (!cached || cached.segments > names.length) cached = { segments: 0, entries: [] };
-    const fresh = names.slice(cached.segments);
-    if (fresh.length > 0) {
-      const loaded = await Promise.all(
-        fresh.map(async (name) => {
-          const key = `sessions/${id}/segments/${name}.jsonl`;
-          const bytes = await this.blobs.get(key);
-          if (!bytes) throw new Error(`session ${id}: segment ${key} is missing from the store`);
-          return decodeSegment(key, bytes);
-        }),
-      );
-      cached = { segments: names.length, entries: cached.entries.concat(...loaded) };
-    }
-    this.#remember(id, cached);
-    return cached.entries;
+    return (await this.#loader.load(id)).entries;
   }
 
   /**
@@ -269,6 +275,51 @@ export class SessionStore {
       1,
       redisKeys.cancel(id),
       turnId,
+    );
+  }
+
+  /**
+   * Records a human's decision on a pending tool call, once: a second, different decision is
+   * refused. The worker that resumes the turn writes it to the log.
+   */
+  async recordDecision(
+    id: string,
+    callId: string,
+    decision: {
+      decision: 'approve' | 'deny';
+      args?: Record<string, unknown>;
+      reason?: string;
+      by: string;
+    },
+  ): Promise<'recorded' | 'same' | 'conflict'> {
+    const json = JSON.stringify(decision);
+    const set = await this.redis.hsetnx(redisKeys.decisions(id), callId, json);
+    if (set === 1) return 'recorded';
+    const existing = await this.redis.hget(redisKeys.decisions(id), callId);
+    const previous = existing ? (JSON.parse(existing) as { decision: string }) : undefined;
+    return previous?.decision === decision.decision ? 'same' : 'conflict';
+  }
+
+  async decisions(
+    id: string,
+  ): Promise<
+    Map<
+      string,
+      { decision: 'approve' | 'deny'; args?: Record<string, unknown>; reason?: string; by: string }
+    >
+  > {
+    const raw = await this.redis.hgetall(redisKeys.decisions(id));
+    return new Map(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v)]));
+  }
+
+  async setStatus(lease: Lease, status: 'awaiting_approval' | 'running'): Promise<void> {
+    await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('HSET', KEYS[2], 'status', ARGV[2]) end return 0",
+      2,
+      redisKeys.lease(lease.sessionId),
+      redisKeys.meta(lease.sessionId),
+      lease.token,
+      status,
     );
   }
 
@@ -328,7 +379,10 @@ export class SessionStore {
     const first = entries[0]?.seq;
     const last = entries.at(-1)?.seq;
     if (first === undefined || last === undefined) return 'committed';
-    await this.blobs.put(blobKeys.segment(id, first, last), encodeSegment(entries));
+    const { text, sha256 } = encodeSegmentWithDigest(entries);
+    // Stamped with the epoch and content hash: no other writer can ever produce this key.
+    const stamp = { epoch: lease.epoch, sha256 };
+    await this.blobs.put(blobKeys.segment(id, first, last, stamp), text);
     const result = await scripts.commitHead.run(
       this.redis,
       [redisKeys.lease(id), redisKeys.meta(id), redisKeys.segments(id)],
@@ -336,18 +390,21 @@ export class SessionStore {
         lease.token,
         expectedLastSeq,
         last,
-        segmentName(first, last),
+        segmentName(first, last, stamp),
         completesInputSeq ?? '',
         Date.now(),
       ],
     );
-    if (result === -1) return 'fenced';
-    if (result === -2) return 'conflict';
-    const cached = this.#logs.get(id);
-    if (cached && cached.entries.at(-1)?.seq === expectedLastSeq) {
-      cached.segments += 1;
-      cached.entries = cached.entries.concat(entries);
+    if (result === -1) {
+      // Fenced by a deletion (it takes the lease with the session): the segment just written
+      // belongs to nothing and may have landed after the deletion removed the session's blobs.
+      const key = blobKeys.segment(id, first, last, stamp);
+      if ((await this.redis.exists(redisKeys.meta(id))) === 0) await this.blobs.deletePrefix(key);
+      return 'fenced';
     }
+    if (result === -2) return 'conflict';
+    this.#loader.appended(id, expectedLastSeq, entries);
+    this.mirror.afterCommit(id);
     return 'committed';
   }
 
@@ -364,15 +421,6 @@ export class SessionStore {
       [lease.token, maxLen, ...events.map((e) => JSON.stringify(e))],
     );
     return ids === null ? undefined : (ids as string[]);
-  }
-
-  #remember(id: string, log: CachedLog): void {
-    this.#logs.delete(id);
-    this.#logs.set(id, log);
-    if (this.#logs.size > CACHE_LIMIT) {
-      const oldest = this.#logs.keys().next().value;
-      if (oldest !== undefined) this.#logs.delete(oldest);
-    }
   }
 }
 

@@ -110,6 +110,6 @@ describe('runTools scheduling', () => {
       ...context(),
       signal: controller.signal,
     });
-    expect(result?.result).toEqual({ ok: false, output: 'slow was cancelled' });
+    expect(result?.result).toEqual({ ok: false, output: 'slow was cancelled', interrupted: true });
   });
 });

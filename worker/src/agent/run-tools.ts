@@ -1,7 +1,8 @@
 import type { ToolCall } from '@tern/shared/session/log-entry';
 import type { AgentTool, ToolResult } from './agent-types.ts';
 
-export type PlannedCall = ToolCall & { invalid?: string };
+/** A call as the loop runs it: the model's, or with arguments edited by a human or a hook. */
+export type PlannedCall = ToolCall;
 
 export type FinishedCall = { call: PlannedCall; result: ToolResult; durationMs: number };
 
@@ -78,8 +79,13 @@ async function runOne(
     const known = [...tools.keys()].join(', ');
     return { ok: false, output: `Unknown tool ${call.name}. Available tools: ${known}` };
   }
-  if (context.signal.aborted)
-    return { ok: false, output: `${call.name} was not run: the turn was cancelled` };
+  if (context.signal.aborted) {
+    return {
+      ok: false,
+      output: `${call.name} was not run: the turn was cancelled`,
+      interrupted: true,
+    };
+  }
   const timeoutMs = tool.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const controller = new AbortController();
   const onCancel = () => controller.abort(context.signal.reason);
@@ -99,7 +105,9 @@ async function runOne(
     controller.signal.addEventListener(
       'abort',
       () => {
-        if (context.signal.aborted) resolve({ ok: false, output: `${call.name} was cancelled` });
+        if (context.signal.aborted) {
+          resolve({ ok: false, output: `${call.name} was cancelled`, interrupted: true });
+        }
       },
       { once: true },
     );
@@ -112,6 +120,9 @@ async function runOne(
     ]);
     return capOutput(result, tool.outputCapBytes ?? DEFAULT_OUTPUT_CAP);
   } catch (error) {
+    if (context.signal.aborted) {
+      return { ok: false, output: `${call.name} was cancelled`, interrupted: true };
+    }
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, output: `${call.name} failed: ${message}` };
   } finally {

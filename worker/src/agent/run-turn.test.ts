@@ -1,43 +1,9 @@
-import type { SessionEvent } from '@tern/shared/protocol/events';
-import type { LogEntry, NewLogEntry } from '@tern/shared/session/log-entry';
 import { describe, expect, it } from 'vitest';
-import type { AgentTool, TurnIO } from './agent-types.ts';
-import { runTurn } from './run-turn.ts';
-import { type ScriptedStep, scriptedModel } from './scripted-model.ts';
+import type { AgentTool } from './agent-types.ts';
+import type { ScriptedStep } from './scripted-model.ts';
+import { turnHarness } from './turn-harness.ts';
 
-function harness(steps: ScriptedStep[], tools: AgentTool[] = []) {
-  const log: LogEntry[] = [];
-  const events: SessionEvent[] = [];
-  const finals: number[] = [];
-  const model = scriptedModel(steps);
-  const io: TurnIO = {
-    stream: model,
-    tools: new Map(tools.map((t) => [t.spec.name, t])),
-    now: () => performance.now(),
-    emit: (e) => events.push(e),
-    async commit(entries: NewLogEntry[], { final }) {
-      const stamped = entries.map(
-        (e, i) => ({ ...e, seq: log.length + i + 1, turnId: 't1', epoch: 1, at: 0 }) as LogEntry,
-      );
-      log.push(...stamped);
-      if (final) finals.push(log.length);
-      return stamped;
-    },
-  };
-  const run = () =>
-    runTurn(io, {
-      sessionId: 's1',
-      turnId: 't1',
-      inputSeq: 1,
-      text: 'hello',
-      model: 'm',
-      modelRef: 'scripted:m',
-      systemPrompt: 'system',
-      history: [],
-      maxSteps: 5,
-    });
-  return { log, events, finals, model, run };
-}
+const harness = (steps: ScriptedStep[], tools: AgentTool[] = []) => turnHarness(steps, tools);
 
 const concurrency = { active: 0, max: 0 };
 
@@ -140,8 +106,10 @@ describe('runTurn', () => {
   });
 
   it('stops at the step limit with an error entry', async () => {
-    const loop = { calls: [{ id: 'c', name: 'fast', args: '{}' }] };
-    const h = harness(Array(10).fill(loop), [sleepTool('fast', 0)]);
+    const steps = Array.from({ length: 10 }, (_, i) => ({
+      calls: [{ id: `c${i}`, name: 'fast', args: { n: i } }],
+    }));
+    const h = harness(steps, [sleepTool('fast', 0)]);
     const outcome = await h.run();
     expect(outcome).toMatchObject({ reason: 'length', steps: 5 });
     expect(h.log.at(-1)).toMatchObject({ kind: 'error', code: 'max_steps' });

@@ -1,6 +1,7 @@
 import type { Config } from '@tern/shared/config/config';
 import { type ModelRegistry, parseModelRef } from '@tern/shared/llm/model-registry';
 import type { Logger } from '@tern/shared/obs/logger';
+import { webhookHooksSchema } from '@tern/shared/protocol/hook-config';
 import type { LogEntry, NewLogEntry } from '@tern/shared/session/log-entry';
 import {
   FencedError,
@@ -10,7 +11,15 @@ import {
   turnIdFor,
 } from '@tern/shared/session/session-store';
 import type { TurnIO } from '../agent/agent-types.ts';
+import {
+  type ApprovalPolicy,
+  approvalPolicySchema,
+  mergeApprovalPolicies,
+} from '../agent/approval-policy.ts';
+import type { Hook } from '../agent/hook-types.ts';
+import { mergeHooks } from '../agent/run-hooks.ts';
 import { runTurn } from '../agent/run-turn.ts';
+import { webhookHook } from '../agent/webhook-hook.ts';
 import { sessionTools } from '../tools/proposals/session-tools.ts';
 import type { SandboxPolicy } from '../tools/sandbox/sandbox-types.ts';
 import type { CancelListener } from './cancel-listener.ts';
@@ -67,7 +76,9 @@ export async function runSessionInputs(
     for (;;) {
       const meta = await store.meta(sessionId);
       if (!meta || meta.doneInputSeq >= meta.inputSeq) return undefined;
-      await runOneInput(deps, lease, meta, lost.signal);
+      const outcome = await runOneInput(deps, lease, meta, lost.signal);
+      // A turn waiting for a human stays where it is; the decision's job resumes it.
+      if (outcome === 'awaiting_approval') return undefined;
       // Steering that missed the turn's last step boundary is answered as the next input.
       await store.requeueSteering(sessionId);
     }
@@ -89,7 +100,7 @@ async function runOneInput(
   lease: Lease,
   meta: SessionMeta,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<'awaiting_approval' | undefined> {
   const { store, config } = deps;
   const sessionId = lease.sessionId;
   const inputSeq = meta.doneInputSeq + 1;
@@ -118,6 +129,8 @@ async function runOneInput(
     now: () => performance.now(),
     emit: (event) => publisher.emit(event),
     signal: AbortSignal.any([signal, cancel.signal]),
+    takeSteering: () => store.takeSteering(sessionId),
+    hooks: hooksFor(config, meta),
     async commit(entries: NewLogEntry[], { final }) {
       const at = Date.now();
       const stamped = entries.map(
@@ -133,6 +146,12 @@ async function runOneInput(
     },
   };
 
+  // Decisions humans made while the turn waited go into the log before it resumes, so that any
+  // worker replaying it later sees the same answers.
+  const decided = await decisionsToLog(store, sessionId, history);
+  const resumedHistory =
+    decided.length > 0 ? [...history, ...(await io.commit(decided, { final: false }))] : history;
+
   const started = performance.now();
   let outcome: Awaited<ReturnType<typeof runTurn>>;
   try {
@@ -145,8 +164,13 @@ async function runOneInput(
       modelRef: meta.model,
       modelTimeoutMs: config.LLM_TIMEOUT_MS,
       systemPrompt: meta.systemPrompt || DEFAULT_SYSTEM_PROMPT,
-      history,
+      history: resumedHistory,
+      resumed: history.some((e) => e.turnId === turnId),
       maxSteps: config.MAX_STEPS_PER_TURN,
+      ...(config.MAX_TURN_TOKENS ? { maxTokens: config.MAX_TURN_TOKENS } : {}),
+      ...(config.MAX_TURN_COST_USD ? { maxCostUsd: config.MAX_TURN_COST_USD } : {}),
+      ...(config.MAX_TURN_WALL_MS ? { maxWallTimeMs: config.MAX_TURN_WALL_MS } : {}),
+      ...approvalsFor(config, meta),
       ...(meta.sim ? { headers: simHeaders(meta.sim) } : {}),
     });
   } finally {
@@ -157,8 +181,13 @@ async function runOneInput(
   if (publisher.fenced) throw new FencedError(`events of ${sessionId} rejected: lease lost`);
   log.info(
     { reason: outcome.reason, steps: outcome.steps, ms: Math.round(performance.now() - started) },
-    'turn finished',
+    outcome.reason === 'awaiting_approval' ? 'turn paused for approval' : 'turn finished',
   );
+  if (outcome.reason === 'awaiting_approval') {
+    await store.setStatus(lease, 'awaiting_approval');
+    return 'awaiting_approval';
+  }
+  return undefined;
 }
 
 /** The session's simulator controls as the `x-tern-sim-*` headers the simulator reads. */
@@ -175,4 +204,44 @@ function simHeaders(json: string): Record<string, string> {
   if (sim.ttftMs !== undefined) headers['x-tern-sim-ttft-ms'] = String(sim.ttftMs);
   if (sim.itlMs !== undefined) headers['x-tern-sim-itl-ms'] = String(sim.itlMs);
   return headers;
+}
+
+/** `approval_decided` entries for requests of the log that humans answered since. */
+async function decisionsToLog(
+  store: SessionStore,
+  sessionId: string,
+  history: readonly LogEntry[],
+): Promise<NewLogEntry[]> {
+  const decided = new Set(
+    history.flatMap((e) => (e.kind === 'approval_decided' ? [e.callId] : [])),
+  );
+  const waiting = history.filter((e) => e.kind === 'approval_requested' && !decided.has(e.callId));
+  if (waiting.length === 0) return [];
+  const decisions = await store.decisions(sessionId);
+  const out: NewLogEntry[] = [];
+  for (const request of waiting) {
+    if (request.kind !== 'approval_requested') continue;
+    const decision = decisions.get(request.callId);
+    if (decision) out.push({ kind: 'approval_decided', callId: request.callId, ...decision });
+  }
+  return out;
+}
+
+/** The deployment's approval rules first, then the session's own. */
+function approvalsFor(config: Config, meta: SessionMeta): { approvals?: ApprovalPolicy } {
+  const session = meta.approvals
+    ? approvalPolicySchema.parse(JSON.parse(meta.approvals))
+    : undefined;
+  const merged = mergeApprovalPolicies(config.TERN_APPROVAL_POLICY, session);
+  return merged ? { approvals: merged } : {};
+}
+
+/** The deployment's webhook hooks first, then the session's (validated when it was created). */
+function hooksFor(config: Config, meta: SessionMeta): readonly Hook[] {
+  const session = meta.hooks ? webhookHooksSchema.parse(JSON.parse(meta.hooks)) : [];
+  if (config.TERN_HOOKS.length === 0 && session.length === 0) return [];
+  return mergeHooks(
+    config.TERN_HOOKS.map((h) => webhookHook(h)),
+    session.map((h) => webhookHook(h)),
+  );
 }

@@ -21,6 +21,11 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
 end
 local last = tonumber(redis.call('HGET', KEYS[2], 'lastSeq') or '0')
 if last ~= tonumber(ARGV[2]) then
+  -- The same commit sent again (the client resends a call whose reply a Redis restart lost):
+  -- stamped segment names are unique, so finding this one at the head means it was applied.
+  if last == tonumber(ARGV[3]) and redis.call('LINDEX', KEYS[3], -1) == ARGV[4] then
+    return 1
+  end
   return -2
 end
 redis.call('HSET', KEYS[2], 'lastSeq', ARGV[3], 'updatedAt', ARGV[6])

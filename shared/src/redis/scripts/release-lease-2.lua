@@ -14,6 +14,10 @@ end
 redis.call('DEL', KEYS[1])
 local inputSeq = tonumber(redis.call('HGET', KEYS[2], 'inputSeq') or '0')
 local done = tonumber(redis.call('HGET', KEYS[2], 'doneInputSeq') or '0')
+-- A turn paused for approval keeps saying so until a decision resumes it.
+if redis.call('HGET', KEYS[2], 'status') == 'awaiting_approval' and inputSeq > done then
+  return 1
+end
 if inputSeq > done then
   redis.call('HSET', KEYS[2], 'status', 'queued')
 else
