@@ -96,6 +96,25 @@ describe('tool calls that need a human', () => {
     expect(after.body.entries.some((e: LogEntry) => e.kind === 'tool_started')).toBe(false);
   });
 
+  it('survive every worker restarting while the turn waits', async () => {
+    const { id, turnId, callId } = await pausedSession();
+    const workers = stack.processes.filter((p) => p.name.startsWith('worker'));
+    for (const w of workers) w.child.kill('SIGKILL');
+    await Promise.all(
+      workers.map(
+        (w) => new Promise((r) => (w.child.exitCode === null ? w.child.once('exit', r) : r(null))),
+      ),
+    );
+    await stack.addWorker();
+    await http('POST', `${stack.apiUrl}/v1/sessions/${id}/approvals/${callId}`, { approve: true });
+    await collector.waitFor((all) => finishedTurns(all).includes(turnId));
+    const after = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    expect(after.body.entries.at(-1)).toMatchObject({
+      kind: 'assistant_message',
+      text: expect.stringContaining('Approved contents'),
+    });
+  });
+
   it('answer 404 for an unknown call and 400 for a malformed decision', async () => {
     const { id } = await pausedSession();
     const missing = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/approvals/call_nope`, {
