@@ -1,37 +1,27 @@
 import type { LogEntry } from '@tern/shared/session/log-entry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
+import { type Collector, finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
-import { type Stack, startStack } from '../helpers/stack.ts';
+import { useStack } from '../helpers/use-stack.ts';
 
-let stack: Stack;
-let collector: Collector;
-
-beforeAll(async () => {
-  stack = await startStack();
-  collector = await connectCollector(stack.gatewayUrl);
-});
-afterAll(async () => {
-  collector?.close();
-  await stack?.stop();
-});
+const env = useStack({});
 
 describe('messages sent during a turn', () => {
   it('steer: reach the running turn at its next step boundary', async () => {
     // The tool-call step streams slowly, so the steering message arrives while it runs.
-    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, {
+    const created = await http('POST', `${env.stack.apiUrl}/v1/sessions`, {
       files: { 'README.md': 'Steering notes' },
       sim: { ttftMs: 400 },
     });
     const id = created.body.session.id as string;
-    await collector.subscribe(id, '0-0');
-    const first = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
+    await env.collector.subscribe(id, '0-0');
+    const first = await http('POST', `${env.stack.apiUrl}/v1/sessions/${id}/messages`, {
       text: 'Please read README.md',
     });
-    await collector.waitFor((all) =>
+    await env.collector.waitFor((all) =>
       all.some((e) => e.event.type === 'turn_started' && e.event.turnId === first.body.turnId),
     );
-    const steer = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
+    const steer = await http('POST', `${env.stack.apiUrl}/v1/sessions/${id}/messages`, {
       text: 'also mention the weather',
       mode: 'steer',
     });
@@ -39,8 +29,8 @@ describe('messages sent during a turn', () => {
       status: 202,
       body: { turnId: first.body.turnId, steered: true },
     });
-    await collector.waitFor((all) => finishedTurns(all).includes(first.body.turnId));
-    const detail = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    await env.collector.waitFor((all) => finishedTurns(all).includes(first.body.turnId));
+    const detail = await http('GET', `${env.stack.apiUrl}/v1/sessions/${id}`);
     const entries = detail.body.entries as LogEntry[];
     const users = entries.filter((e) => e.kind === 'user_message');
     expect(users.map((u) => u.text)).toEqual(['Please read README.md', 'also mention the weather']);
@@ -53,16 +43,18 @@ describe('messages sent during a turn', () => {
   });
 
   it('follow-up (the default): answered after the running turn, as a turn of its own', async () => {
-    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, { sim: { ttftMs: 200 } });
+    const created = await http('POST', `${env.stack.apiUrl}/v1/sessions`, { sim: { ttftMs: 200 } });
     const id = created.body.session.id as string;
-    await collector.subscribe(id, '0-0');
-    const first = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text: 'one' });
-    const second = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
+    await env.collector.subscribe(id, '0-0');
+    const first = await http('POST', `${env.stack.apiUrl}/v1/sessions/${id}/messages`, {
+      text: 'one',
+    });
+    const second = await http('POST', `${env.stack.apiUrl}/v1/sessions/${id}/messages`, {
       text: 'two',
     });
     expect(second.body).toMatchObject({ steered: false, inputSeq: 2 });
-    await collector.waitFor((all) => finishedTurns(all).includes(second.body.turnId));
-    const detail = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    await env.collector.waitFor((all) => finishedTurns(all).includes(second.body.turnId));
+    const detail = await http('GET', `${env.stack.apiUrl}/v1/sessions/${id}`);
     const answers = (detail.body.entries as LogEntry[]).filter(
       (e) => e.kind === 'assistant_message',
     );
@@ -70,14 +62,14 @@ describe('messages sent during a turn', () => {
   });
 
   it('steer with no turn running: queued like any message', async () => {
-    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, {});
+    const created = await http('POST', `${env.stack.apiUrl}/v1/sessions`, {});
     const id = created.body.session.id as string;
-    await collector.subscribe(id, '0-0');
-    const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
+    await env.collector.subscribe(id, '0-0');
+    const posted = await http('POST', `${env.stack.apiUrl}/v1/sessions/${id}/messages`, {
       text: 'hello',
       mode: 'steer',
     });
     expect(posted.body).toMatchObject({ steered: false, inputSeq: 1 });
-    await collector.waitFor((all) => finishedTurns(all).includes(posted.body.turnId));
+    await env.collector.waitFor((all) => finishedTurns(all).includes(posted.body.turnId));
   });
 });

@@ -8,6 +8,30 @@ const optionalSecret = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+/** A variable holding JSON for `schema`; unset or empty gives `fallback`. */
+function jsonEnv<S extends z.ZodType, F>(schema: S, fallback: F) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): z.output<S> | F => {
+      if (!raw) return fallback;
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
+        return z.NEVER;
+      }
+      const parsed = schema.safeParse(value);
+      if (parsed.success) return parsed.data;
+      ctx.addIssue({
+        code: 'custom',
+        message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
+      return z.NEVER;
+    });
+}
+
 /**
  * Every setting Tern reads, parsed once from the environment. Processes receive the parsed object;
  * nothing else reads `process.env`.
@@ -77,41 +101,9 @@ export const configSchema = z.object({
    * The deployment's approval policy as JSON (see approval-policy.ts), applied before any
    * session's own rules, e.g. {"rules":[{"tool":"bash","match":{"command":"rm\\s+-rf"},"action":"ask"}]}.
    */
-  TERN_APPROVAL_POLICY: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (!raw) return undefined;
-      try {
-        const parsed = approvalPolicySchema.safeParse(JSON.parse(raw));
-        if (parsed.success) return parsed.data;
-        ctx.addIssue({
-          code: 'custom',
-          message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        });
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
-      }
-      return z.NEVER;
-    }),
+  TERN_APPROVAL_POLICY: jsonEnv(approvalPolicySchema, undefined),
   /** Webhook hooks of the deployment, as a JSON array (see hook-config.ts). */
-  TERN_HOOKS: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      if (!raw) return [];
-      try {
-        const parsed = webhookHooksSchema.safeParse(JSON.parse(raw));
-        if (parsed.success) return parsed.data;
-        ctx.addIssue({
-          code: 'custom',
-          message: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        });
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not valid JSON' });
-      }
-      return z.NEVER;
-    }),
+  TERN_HOOKS: jsonEnv(webhookHooksSchema, []),
   /**
    * URL prefixes a session's own webhook hooks may use, comma-separated; empty means sessions
    * cannot add hooks (an open list would let any user make the workers call any address).
