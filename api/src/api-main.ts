@@ -4,8 +4,7 @@ import { createLogger } from '@tern/shared/obs/logger';
 import { exitOnStartupError } from '@tern/shared/process/startup';
 import { TURN_QUEUE, type TurnJobData } from '@tern/shared/queue/turn-queue';
 import { connectRedis } from '@tern/shared/redis/connect-redis';
-import { openBlobStore } from '@tern/shared/session/open-blob-store';
-import { SessionStore } from '@tern/shared/session/session-store';
+import { openSessionStore } from '@tern/shared/session/open-session-store';
 import { Queue } from 'bullmq';
 import { createApp } from './http/create-app.ts';
 
@@ -13,7 +12,7 @@ export async function startApi() {
   const config = loadConfig();
   const logger = createLogger('api', config.LOG_LEVEL);
   const redis = await connectRedis(config.REDIS_URL, 'tern-api');
-  const store = new SessionStore(redis, openBlobStore(config));
+  const store = openSessionStore(redis, config, logger);
   const turns = new Queue<TurnJobData>(TURN_QUEUE, {
     connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
   });

@@ -4,8 +4,7 @@ import { redisReady } from '@tern/shared/http/ops-server';
 import { createLogger } from '@tern/shared/obs/logger';
 import { exitOnStartupError } from '@tern/shared/process/startup';
 import { connectRedis } from '@tern/shared/redis/connect-redis';
-import { openBlobStore } from '@tern/shared/session/open-blob-store';
-import { SessionStore } from '@tern/shared/session/session-store';
+import { openSessionStore } from '@tern/shared/session/open-session-store';
 import { startGateway } from './gateway/gateway-server.ts';
 
 export async function startGatewayProcess() {
@@ -13,7 +12,7 @@ export async function startGatewayProcess() {
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const redis = await connectRedis(config.REDIS_URL, 'tern-gateway');
   const reader = await connectRedis(config.REDIS_URL, 'tern-gateway-reader');
-  const store = new SessionStore(redis, openBlobStore(config));
+  const store = openSessionStore(redis, config, logger);
 
   const httpServer = createServer((req, res) => {
     const path = req.url?.split('?')[0];

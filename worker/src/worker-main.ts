@@ -8,8 +8,7 @@ import { createLogger } from '@tern/shared/obs/logger';
 import { exitOnStartupError } from '@tern/shared/process/startup';
 import { TURN_QUEUE, type TurnJobData, turnJobDataSchema } from '@tern/shared/queue/turn-queue';
 import { connectRedis } from '@tern/shared/redis/connect-redis';
-import { openBlobStore } from '@tern/shared/session/open-blob-store';
-import { SessionStore } from '@tern/shared/session/session-store';
+import { openSessionStore } from '@tern/shared/session/open-session-store';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { probeSandbox, sandboxPolicyFor } from './tools/sandbox/probe-sandbox.ts';
 import { CancelListener } from './turn/cancel-listener.ts';
@@ -23,7 +22,7 @@ export async function startWorker() {
   const config = loadConfig();
   const logger = createLogger('worker', config.LOG_LEVEL);
   const redis = await connectRedis(config.REDIS_URL, 'tern-worker');
-  const store = new SessionStore(redis, openBlobStore(config));
+  const store = openSessionStore(redis, config, logger);
   const workerId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const sandbox = await probeSandbox({ allowUnsafe: config.TERN_UNSAFE_NO_SANDBOX });
   if (sandbox.mode === 'bwrap') logger.info({ sandbox: sandbox.mode }, sandbox.message);
@@ -79,6 +78,8 @@ export async function startWorker() {
     closing = true;
     logger.info('worker shutting down: finishing current turns');
     await worker.close();
+    // Manifests and snapshot packs of the last commits finish before the process goes.
+    await store.mirror.settled().catch(() => {});
     cancels.close();
     ops.close();
     redis.disconnect();

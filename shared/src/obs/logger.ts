@@ -23,6 +23,8 @@ export function createLogger(name: string, level: string): Logger {
         'config.ANTHROPIC_API_KEY',
         'config.GEMINI_API_KEY',
         'config.OPENAI_COMPATIBLE_API_KEY',
+        'config.AWS_SECRET_ACCESS_KEY',
+        'config.AWS_ACCESS_KEY_ID',
       ],
       censor: '[redacted]',
     },
