@@ -55,6 +55,12 @@ export async function startWorker() {
       connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
       concurrency: config.WORKER_CONCURRENCY,
       autorun: true,
+      // A job whose worker died is handed to another worker when its lock lapses. A session's
+      // progress is in its log, so a job may stall any number of times without losing work; the
+      // default (fail after one stall) would strand the input of a worker killed twice.
+      lockDuration: 10_000,
+      stalledInterval: 5_000,
+      maxStalledCount: 1_000,
     },
   );
   worker.on('failed', (job, error) => {
