@@ -141,6 +141,10 @@ async function runOneInput(
         throw new FencedError(`commit to ${sessionId} rejected: ${result}`);
       }
       lastSeq += stamped.length;
+      // The session reads as waiting for a human before anyone hears of the request.
+      if (stamped.some((e) => e.kind === 'approval_requested')) {
+        await store.setStatus(lease, 'awaiting_approval');
+      }
       for (const entry of stamped) publisher.emit({ type: 'entry', entry });
       return stamped;
     },
