@@ -2,10 +2,9 @@ import { loadConfig } from '@tern/shared/config/config';
 import { redisReady } from '@tern/shared/http/ops-server';
 import { createLogger } from '@tern/shared/obs/logger';
 import { exitOnStartupError } from '@tern/shared/process/startup';
-import { TURN_QUEUE, type TurnJobData } from '@tern/shared/queue/turn-queue';
 import { connectRedis } from '@tern/shared/redis/connect-redis';
 import { openSessionStore } from '@tern/shared/session/open-session-store';
-import { Queue } from 'bullmq';
+import { openTurnQueue } from '@tern/shared/session/requeue-turn';
 import { createApp } from './http/create-app.ts';
 
 export async function startApi() {
@@ -13,9 +12,7 @@ export async function startApi() {
   const logger = createLogger('api', config.LOG_LEVEL);
   const redis = await connectRedis(config.REDIS_URL, 'tern-api');
   const store = openSessionStore(redis, config, logger);
-  const turns = new Queue<TurnJobData>(TURN_QUEUE, {
-    connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
-  });
+  const turns = openTurnQueue(config.REDIS_URL);
   turns.on('error', (error) => logger.error({ err: error.message }, 'queue error'));
   const app = createApp({
     config,

@@ -6,7 +6,6 @@ import {
   deleteSessionQuerySchema,
   forkSessionBodySchema,
   type SessionCreatedResponse,
-  sessionIdSchema,
 } from '@tern/shared/protocol/api';
 import { type TurnJobData, turnJobId } from '@tern/shared/queue/turn-queue';
 import { deleteSession } from '@tern/shared/session/session-delete';
@@ -18,6 +17,7 @@ import { SessionStore } from '@tern/shared/session/session-store';
 import type { Queue } from 'bullmq';
 import express, { Router } from 'express';
 import { requireJsonBody } from '../http/require-json.ts';
+import { sessionIdParam } from '../http/session-id-param.ts';
 import { parseOr400 } from '../http/validate.ts';
 
 export type SessionOpsDeps = {
@@ -25,12 +25,6 @@ export type SessionOpsDeps = {
   store: SessionStore;
   turns: Queue<TurnJobData>;
 };
-
-function sessionIdParam(raw: string | string[] | undefined): string {
-  const parsed = sessionIdSchema.safeParse(raw);
-  if (!parsed.success) throw notFound('session', String(raw));
-  return parsed.data;
-}
 
 /**
  * Whole-session operations: fork at a seq, export and import as NDJSON, delete. Mounted before

@@ -8,12 +8,17 @@ import {
   patchSessionBodySchema,
   postMessageBodySchema,
   type SessionDetail,
-  sessionIdSchema,
 } from '@tern/shared/protocol/api';
-import { TURN_QUEUE, type TurnJobData, turnJobId } from '@tern/shared/queue/turn-queue';
+import {
+  TURN_QUEUE,
+  type TurnJobData,
+  turnJobId,
+  turnJobOptions,
+} from '@tern/shared/queue/turn-queue';
 import { SessionStore, turnIdFor } from '@tern/shared/session/session-store';
 import type { Queue } from 'bullmq';
 import { Router } from 'express';
+import { sessionIdParam } from '../http/session-id-param.ts';
 import { parseOr400 } from '../http/validate.ts';
 
 export type SessionsDeps = {
@@ -21,12 +26,6 @@ export type SessionsDeps = {
   store: SessionStore;
   turns: Queue<TurnJobData>;
 };
-
-function sessionIdParam(raw: string | string[] | undefined): string {
-  const parsed = sessionIdSchema.safeParse(raw);
-  if (!parsed.success) throw notFound('session', String(raw));
-  return parsed.data;
-}
 
 export function sessionsRoutes(deps: SessionsDeps): Router {
   const { store, turns, config } = deps;
@@ -126,13 +125,11 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       inputSeq: meta.doneInputSeq + 1,
       enqueuedAt: Date.now(),
     };
-    await turns.add('turn', data, {
-      jobId: `resume-${id}-${callId.replace(/[^A-Za-z0-9_-]/g, '_')}`,
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 500 },
-    });
+    await turns.add(
+      'turn',
+      data,
+      turnJobOptions(`resume-${id}-${callId.replace(/[^A-Za-z0-9_-]/g, '_')}`),
+    );
     res.status(202).json({ callId, decision: decision.decision, duplicate: recorded === 'same' });
   });
 
@@ -168,13 +165,7 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       enqueuedAt: Date.now(),
     };
     try {
-      await turns.add('turn', data, {
-        jobId: turnJobId(id, appended.inputSeq),
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 5000 },
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 500 },
-      });
+      await turns.add('turn', data, turnJobOptions(turnJobId(id, appended.inputSeq)));
     } catch (error) {
       throw new TernError({
         code: 'queue_unavailable',

@@ -12,3 +12,15 @@ export type TurnJobData = z.infer<typeof turnJobDataSchema>;
 
 /** Deterministic, so a retried enqueue of the same input is deduplicated by BullMQ. */
 export const turnJobId = (sessionId: string, inputSeq: number) => `turn-${sessionId}-${inputSeq}`;
+
+/**
+ * How every turn job is queued: bounded history of finished jobs, and retries for a worker that
+ * failed outside the turn (a crashed worker's job comes back through stall detection instead).
+ */
+export const turnJobOptions = (jobId: string) => ({
+  jobId,
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500 },
+});

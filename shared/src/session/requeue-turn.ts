@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import { TURN_QUEUE, type TurnJobData, turnJobId } from '../queue/turn-queue.ts';
+import { TURN_QUEUE, type TurnJobData, turnJobId, turnJobOptions } from '../queue/turn-queue.ts';
 
 /**
  * Queues the turn of a session's first pending input again, after a Redis rebuild lost the queue
@@ -10,13 +10,7 @@ export async function requeueTurn(queue: Queue<TurnJobData>, sessionId: string, 
   await queue.add(
     'turn',
     { sessionId, inputSeq, enqueuedAt: Date.now() },
-    {
-      jobId: turnJobId(sessionId, inputSeq),
-      removeOnComplete: { count: 1000 },
-      removeOnFail: { count: 5000 },
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 500 },
-    },
+    turnJobOptions(turnJobId(sessionId, inputSeq)),
   );
 }
 
