@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Collector, finishedTurns } from '../helpers/event-collector.ts';
+import { describe, expect, it } from 'vitest';
+import { finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
 import { useStack } from '../helpers/use-stack.ts';
 
