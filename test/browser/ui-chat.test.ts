@@ -102,6 +102,8 @@ describe('the web UI', () => {
       '/v1/sessions',
       {
         title: 'UI chat test',
+        // A visible gap between tokens, so the live bubble is seen growing whatever the machine's load.
+        sim: { itlMs: 40 },
         files: { 'README.md': 'Tern test workspace\nsecond line' },
       },
     );
