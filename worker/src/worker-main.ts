@@ -55,11 +55,13 @@ export async function startWorker() {
       connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
       concurrency: config.WORKER_CONCURRENCY,
       autorun: true,
-      // A job whose worker died is handed to another worker when its lock lapses. A session's
-      // progress is in its log, so a job may stall any number of times without losing work; the
-      // default (fail after one stall) would strand the input of a worker killed twice.
-      lockDuration: 10_000,
-      stalledInterval: 5_000,
+      // A job whose worker died is handed to another worker when its lock lapses. The lock lives
+      // as long as the session lease, so the job comes back about when its session is free again;
+      // BullMQ's defaults (30 s lock, 30 s stall checks) would leave the turn dead for a minute.
+      // A session's progress is in its log, so a job may stall any number of times without losing
+      // work; the default (fail after one stall) would strand the input of a worker killed twice.
+      lockDuration: config.LEASE_TTL_MS,
+      stalledInterval: Math.max(250, Math.floor(config.LEASE_TTL_MS / 3)),
       maxStalledCount: 1_000,
     },
   );

@@ -117,7 +117,12 @@ export const configSchema = z.object({
         .map((p) => p.trim())
         .filter(Boolean),
     ),
-  LEASE_TTL_MS: z.coerce.number().int().min(500).default(15_000),
+  /**
+   * How long a dead worker holds its sessions. The session lease and the turn job's queue lock both
+   * lapse after this long without renewal, so a `kill -9`ed worker's turn resumes elsewhere within
+   * about this time plus one stall check (a third of it). Renewal runs every third of it.
+   */
+  LEASE_TTL_MS: z.coerce.number().int().min(500).default(3_000),
   EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
   /** Run code tools without the bwrap sandbox when it is unavailable. Never on shared hosts. */
   TERN_UNSAFE_NO_SANDBOX: z

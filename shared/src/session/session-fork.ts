@@ -77,6 +77,7 @@ export async function forkSession(
     lastSeq: atSeq,
     inputSeq,
     doneInputSeq: inputSeq,
+    startedInputSeq: inputSeq,
     // Not 0: the shared entries carry the source's epochs, and epochs only grow along a log.
     epoch: source.epoch,
     forkedFrom: { sessionId: sourceId, seq: atSeq },

@@ -182,6 +182,7 @@ export async function importSession(
     lastSeq: entries.length,
     inputSeq,
     doneInputSeq: inputSeq,
+    startedInputSeq: inputSeq,
     epoch: 0,
   };
   const segments: string[] = [];

@@ -29,6 +29,8 @@ export type SessionMeta = {
   lastSeq: number;
   inputSeq: number;
   doneInputSeq: number;
+  /** The last input a runner began; a runner beginning it again resumes someone else's attempt. */
+  startedInputSeq: number;
   epoch: number;
   /** The session this one was forked from, and the last seq it took from it. */
   forkedFrom?: { sessionId: string; seq: number } | undefined;
@@ -91,6 +93,7 @@ export class SessionStore {
       lastSeq: 0,
       inputSeq: 0,
       doneInputSeq: 0,
+      startedInputSeq: 0,
       epoch: 0,
     };
     // Workspace files and the descriptor are stored before the session becomes visible in Redis.
@@ -132,6 +135,7 @@ export class SessionStore {
       lastSeq: Number(raw.lastSeq ?? 0),
       inputSeq: Number(raw.inputSeq ?? 0),
       doneInputSeq: Number(raw.doneInputSeq ?? 0),
+      startedInputSeq: Number(raw.startedInputSeq ?? 0),
       epoch: Number(raw.epoch ?? 0),
       forkedFrom: raw.forkOf ? { sessionId: raw.forkOf, seq: Number(raw.forkSeq ?? 0) } : undefined,
     };
@@ -310,6 +314,22 @@ export class SessionStore {
   > {
     const raw = await this.redis.hgetall(redisKeys.decisions(id));
     return new Map(Object.entries(raw).map(([k, v]) => [k, JSON.parse(v)]));
+  }
+
+  /**
+   * Records that the lease holder began `inputSeq`, before it publishes anything of it: a later
+   * runner of the same input then knows watchers may hold a half-streamed answer to discard,
+   * even when the first attempt died before committing a single entry.
+   */
+  async markStarted(lease: Lease, inputSeq: number): Promise<void> {
+    await this.redis.eval(
+      "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('HSET', KEYS[2], 'startedInputSeq', ARGV[2]) end return 0",
+      2,
+      redisKeys.lease(lease.sessionId),
+      redisKeys.meta(lease.sessionId),
+      lease.token,
+      inputSeq,
+    );
   }
 
   async setStatus(lease: Lease, status: 'awaiting_approval' | 'running'): Promise<void> {

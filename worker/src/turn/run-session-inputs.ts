@@ -156,6 +156,7 @@ async function runOneInput(
   const resumedHistory =
     decided.length > 0 ? [...history, ...(await io.commit(decided, { final: false }))] : history;
 
+  await store.markStarted(lease, inputSeq);
   const started = performance.now();
   let outcome: Awaited<ReturnType<typeof runTurn>>;
   try {
@@ -169,7 +170,7 @@ async function runOneInput(
       modelTimeoutMs: config.LLM_TIMEOUT_MS,
       systemPrompt: meta.systemPrompt || DEFAULT_SYSTEM_PROMPT,
       history: resumedHistory,
-      resumed: history.some((e) => e.turnId === turnId),
+      resumed: meta.startedInputSeq >= inputSeq || history.some((e) => e.turnId === turnId),
       maxSteps: config.MAX_STEPS_PER_TURN,
       ...(config.MAX_TURN_TOKENS ? { maxTokens: config.MAX_TURN_TOKENS } : {}),
       ...(config.MAX_TURN_COST_USD ? { maxCostUsd: config.MAX_TURN_COST_USD } : {}),
