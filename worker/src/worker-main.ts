@@ -11,6 +11,7 @@ import { connectRedis } from '@tern/shared/redis/connect-redis';
 import { openSessionStore } from '@tern/shared/session/open-session-store';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { probeSandbox, sandboxPolicyFor } from './tools/sandbox/probe-sandbox.ts';
+import { DEFAULT_SANDBOX_POLICY } from './tools/sandbox/sandbox-types.ts';
 import { CancelListener } from './turn/cancel-listener.ts';
 import { runSessionInputs } from './turn/run-session-inputs.ts';
 import { WorkspaceCache } from './turn/workspace-cache.ts';
@@ -31,7 +32,10 @@ export async function startWorker() {
   const deps = {
     cancels,
     config,
-    sandbox: sandboxPolicyFor(sandbox),
+    sandbox: sandboxPolicyFor(sandbox, {
+      ...DEFAULT_SANDBOX_POLICY,
+      sharedPaths: config.TERN_SANDBOX_SHARED_PATHS,
+    }),
     store,
     models: new ModelRegistry(config),
     workspaces: new WorkspaceCache(join(config.TERN_DATA_DIR, 'workspaces')),

@@ -124,6 +124,17 @@ export const configSchema = z.object({
    */
   LEASE_TTL_MS: z.coerce.number().int().min(500).default(3_000),
   EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
+  /** Absolute host folders every sandboxed command may write (package caches), comma-separated. */
+  TERN_SANDBOX_SHARED_PATHS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().startsWith('/', 'must be an absolute path'))),
   /** Run code tools without the bwrap sandbox when it is unavailable. Never on shared hosts. */
   TERN_UNSAFE_NO_SANDBOX: z
     .enum(['0', '1', 'true', 'false', ''])

@@ -65,6 +65,14 @@ describe('bwrapArgs', () => {
     expect(extra).not.toContain('/missing');
   });
 
+  it('mounts shared folders read-write at their own path, and nothing else writable', () => {
+    const shared = bwrapArgs(
+      { workspace: '/w', policy: { ...DEFAULT_SANDBOX_POLICY, sharedPaths: ['/var/cache/tern'] } },
+      mergedUsr,
+    );
+    expect(pairs(shared, '--bind')).toEqual(['/w /workspace', '/var/cache/tern /var/cache/tern']);
+  });
+
   it('caps /tmp and /dev/shm at tmpBytes', () => {
     expect(args.join(' ')).toContain('--size 536870912 --tmpfs /tmp');
     expect(args.join(' ')).toContain('--size 536870912 --tmpfs /dev/shm');

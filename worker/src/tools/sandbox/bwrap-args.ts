@@ -112,6 +112,10 @@ export function bwrapArgs(plan: BwrapPlan, host: HostLayout): string[] {
     '/dev/shm',
     '--remount-ro',
     '/dev',
+  );
+  // After the private /tmp, so that a shared folder under /tmp is not hidden by it.
+  for (const dir of policy.sharedPaths ?? []) args.push('--bind', dir, dir);
+  args.push(
     '--proc',
     '/proc',
     '--remount-ro',

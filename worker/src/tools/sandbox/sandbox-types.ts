@@ -39,6 +39,12 @@ export type SandboxPolicy = {
   readOnlyPaths?: readonly string[];
   /** Host paths inside the mounted system to hide (secrets the base masks do not cover). */
   hiddenPaths?: readonly string[];
+  /**
+   * Host folders mounted read-write at the same path, shared by every call of every session:
+   * package caches an operator wants warm, or a ledger a test reads. Nothing else outside the
+   * workspace is writable.
+   */
+  sharedPaths?: readonly string[];
 };
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
