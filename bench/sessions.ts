@@ -11,6 +11,7 @@ import { startRedis, type TestRedis } from '../test/helpers/redis-server.ts';
 import { startS3, type TestS3 } from '../test/helpers/s3-server.ts';
 import { turnCommits } from '../test/helpers/session-fixtures.ts';
 import { ms, summarize, table } from './stats.ts';
+import { runTakeover } from './takeover.ts';
 
 const TURNS = 1000;
 const SNAPSHOT_EVERY = 8;
@@ -179,6 +180,7 @@ export async function run(): Promise<void> {
     await Promise.all([redis.stop(), s3.stop()]);
     rmSync(dir, { recursive: true, force: true });
   }
+  await runTakeover();
 }
 
 async function benchStore(redis: TestRedis, open: () => BlobStore) {
