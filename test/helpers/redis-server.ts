@@ -12,6 +12,8 @@ export type TestRedis = {
   /** A client for assertions. */
   client: Redis;
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts it again after `kill`, on the same port, from its append-only file. */
+  start(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
 };
@@ -59,6 +61,7 @@ export async function startRedis(): Promise<TestRedis> {
     dir,
     client,
     kill,
+    start: launch,
     restart: async () => {
       await kill('SIGTERM');
       await launch();

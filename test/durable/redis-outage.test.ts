@@ -1,0 +1,47 @@
+import type { LogEntry } from '@tern/shared/session/log-entry';
+import { describe, expect, it } from 'vitest';
+import { finishedTurns } from '../helpers/event-collector.ts';
+import { http } from '../helpers/http.ts';
+import { contradictions } from '../helpers/log-consistency.ts';
+import { useStack } from '../helpers/use-stack.ts';
+
+const env = useStack({ workers: 2 });
+
+describe('Redis down longer than a lease, mid-turn', () => {
+  it('pauses every process, which recover when it is back; the turn finishes once, nothing lost', async () => {
+    const { stack, collector } = env;
+    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, { sim: { itlMs: 15 } });
+    const id = created.body.session.id as string;
+    await collector.subscribe(id, '0-0');
+    const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
+      text: 'Give me a long answer please',
+    });
+    const turnId = posted.body.turnId as string;
+    await collector.waitFor((all) =>
+      all.some((e) => e.sessionId === id && e.event.type === 'text_delta'),
+    );
+    await stack.redis.kill('SIGKILL');
+    // Longer than the 3 s lease and job lock: both have lapsed when Redis comes back.
+    await new Promise((r) => setTimeout(r, 5_000));
+    await stack.redis.start();
+
+    await collector.waitFor((all) => finishedTurns(all).includes(turnId), 60_000);
+    const after = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
+      text: 'hello again',
+    });
+    expect(after.status).toBe(202);
+    await collector.waitFor((all) => finishedTurns(all).includes(after.body.turnId), 30_000);
+
+    const detail = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
+    const log = detail.body.entries as LogEntry[];
+    expect(log.map((e) => e.kind)).toEqual([
+      'user_message',
+      'assistant_message',
+      'user_message',
+      'assistant_message',
+    ]);
+    expect(contradictions(id, collector.envelopes, log)).toEqual([]);
+    expect(finishedTurns(collector.envelopes).filter((t) => t === turnId)).toHaveLength(1);
+    for (const p of stack.processes) expect(p.child.exitCode, p.name).toBeNull();
+  }, 120_000);
+});
