@@ -6,9 +6,11 @@ import { redisReady, startOpsServer } from '@tern/shared/http/ops-server';
 import { ModelRegistry } from '@tern/shared/llm/model-registry';
 import { createLogger } from '@tern/shared/obs/logger';
 import { exitOnStartupError } from '@tern/shared/process/startup';
+import { sweepOutbox } from '@tern/shared/queue/enqueue-outbox';
 import { TURN_QUEUE, type TurnJobData, turnJobDataSchema } from '@tern/shared/queue/turn-queue';
 import { connectRedis } from '@tern/shared/redis/connect-redis';
 import { openSessionStore } from '@tern/shared/session/open-session-store';
+import { openTurnQueue } from '@tern/shared/session/requeue-turn';
 import { DelayedError, type Job, Worker } from 'bullmq';
 import { probeSandbox, sandboxPolicyFor } from './tools/sandbox/probe-sandbox.ts';
 import { DEFAULT_SANDBOX_POLICY } from './tools/sandbox/sandbox-types.ts';
@@ -84,12 +86,33 @@ export async function startWorker() {
     typeof address === 'object' && address ? address.port : config.WORKER_METRICS_PORT;
   logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY, opsPort }, 'worker ready');
 
+  // Turns whose API request died between accepting the message and queueing its job.
+  const outboxQueue = openTurnQueue(config.REDIS_URL);
+  const sweep = setInterval(
+    () => {
+      sweepOutbox(redis, store, outboxQueue, {
+        graceMs: config.ENQUEUE_OUTBOX_GRACE_MS,
+        owner: workerId,
+      }).then(
+        (result) => {
+          if (result?.requeued.length)
+            logger.warn({ sessions: result.requeued }, 'queued turns whose API request died');
+        },
+        (error: unknown) => logger.warn({ err: String(error) }, 'outbox sweep failed'),
+      );
+    },
+    Math.max(100, Math.floor(config.ENQUEUE_OUTBOX_GRACE_MS / 2)),
+  );
+  sweep.unref();
+
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
     logger.info('worker shutting down: finishing current turns');
+    clearInterval(sweep);
     await worker.close();
+    await outboxQueue.close();
     // Manifests and snapshot packs of the last commits finish before the process goes.
     await store.mirror.settled().catch(() => {});
     cancels.close();

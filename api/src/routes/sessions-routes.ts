@@ -9,6 +9,7 @@ import {
   postMessageBodySchema,
   type SessionDetail,
 } from '@tern/shared/protocol/api';
+import { closeTicket, openTicket } from '@tern/shared/queue/enqueue-outbox';
 import {
   TURN_QUEUE,
   type TurnJobData,
@@ -157,8 +158,14 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
         return;
       }
     }
+    // A ticket until the job is queued: if this process dies in between, a worker's outbox
+    // sweep queues the turn (see enqueue-outbox.ts).
+    const ticket = openTicket(store.redis, id);
     const appended = await store.appendInput(id, body.text, body.clientMessageId);
-    if (!appended) throw notFound('session', id);
+    if (!appended) {
+      closeTicket(store.redis, ticket);
+      throw notFound('session', id);
+    }
     const data: TurnJobData = {
       sessionId: id,
       inputSeq: appended.inputSeq,
@@ -166,6 +173,7 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
     };
     try {
       await turns.add('turn', data, turnJobOptions(turnJobId(id, appended.inputSeq)));
+      closeTicket(store.redis, ticket);
     } catch (error) {
       throw new TernError({
         code: 'queue_unavailable',

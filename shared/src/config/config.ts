@@ -123,6 +123,8 @@ export const configSchema = z.object({
    * about this time plus one stall check (a third of it). Renewal runs every third of it.
    */
   LEASE_TTL_MS: z.coerce.number().int().min(500).default(3_000),
+  /** An accepted message whose turn job is still missing after this long is queued by a worker. */
+  ENQUEUE_OUTBOX_GRACE_MS: z.coerce.number().int().min(100).default(5_000),
   EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
   /** Absolute host folders every sandboxed command may write (package caches), comma-separated. */
   TERN_SANDBOX_SHARED_PATHS: z
