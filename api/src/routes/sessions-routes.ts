@@ -3,7 +3,9 @@ import { notFound, TernError } from '@tern/shared/errors/tern-error';
 import {
   approvalDecisionBodySchema,
   createSessionBodySchema,
+  type DoubleTexting,
   listSessionsQuerySchema,
+  type PostMessageBody,
   type PostMessageResponse,
   patchSessionBodySchema,
   postMessageBodySchema,
@@ -60,6 +62,7 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       sim: body.sim,
       approvals: body.approvals,
       hooks: body.hooks,
+      doubleTexting: body.doubleTexting,
       files: body.files,
     });
     res.status(201).json({ session: SessionStore.summary(meta) });
@@ -144,7 +147,8 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
   router.post('/v1/sessions/:id/messages', async (req, res) => {
     const id = sessionIdParam(req.params.id);
     const body = parseOr400(postMessageBodySchema, req.body, 'body');
-    if (body.mode === 'steer') {
+    const policy = await doubleTextingOf(id, body.mode);
+    if (policy === 'steer') {
       const running = await store.steer(id, body.text);
       if (running === undefined) throw notFound('session', id);
       if (running > 0) {
@@ -158,13 +162,24 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
         return;
       }
     }
+    // Cancels the running turn (or the first queued one); the worker then answers this input.
+    if (policy === 'interrupt' && (await store.requestCancel(id)) === undefined) {
+      throw notFound('session', id);
+    }
     // A ticket until the job is queued: if this process dies in between, a worker's outbox
     // sweep queues the turn (see enqueue-outbox.ts).
     const ticket = openTicket(store.redis, id);
-    const appended = await store.appendInput(id, body.text, body.clientMessageId);
-    if (!appended) {
+    const appended = await store.appendInput(id, body.text, body.clientMessageId, {
+      ifIdle: policy === 'reject',
+    });
+    if (!appended || appended === 'busy') {
       closeTicket(store.redis, ticket);
-      throw notFound('session', id);
+      if (!appended) throw notFound('session', id);
+      throw new TernError({
+        code: 'session_busy',
+        status: 409,
+        message: `session ${id} is answering another message and its double-texting policy is reject`,
+      });
     }
     const data: TurnJobData = {
       sessionId: id,
@@ -191,6 +206,18 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
     };
     res.status(202).json(response);
   });
+
+  /** The message's own mode, else the session's policy (one read only when the message has none). */
+  async function doubleTextingOf(
+    id: string,
+    mode: PostMessageBody['mode'],
+  ): Promise<DoubleTexting> {
+    if (mode === 'queue') return 'enqueue';
+    if (mode) return mode;
+    const policy = await store.doubleTexting(id);
+    if (!policy) throw notFound('session', id);
+    return policy;
+  }
 
   return router;
 }

@@ -43,11 +43,21 @@ export const simControlsSchema = z
   .strict();
 export type SimControls = z.infer<typeof simControlsSchema>;
 
+/**
+ * What a message sent while the session is busy (a turn running or queued) does: `enqueue`
+ * answers it after the turns before it; `interrupt` cancels the running turn first; `reject`
+ * refuses it (409 `session_busy`); `steer` hands it to the running turn at its next step boundary.
+ */
+export const doubleTextingSchema = z.enum(['enqueue', 'interrupt', 'reject', 'steer']);
+export type DoubleTexting = z.infer<typeof doubleTextingSchema>;
+
 export const createSessionBodySchema = z
   .object({
     title: z.string().trim().min(1).max(200).optional(),
     model: modelRefSchema.optional(),
     systemPrompt: z.string().max(20_000).optional(),
+    /** The session's double-texting policy; `enqueue` when omitted. */
+    doubleTexting: doubleTextingSchema.optional(),
     sim: simControlsSchema.optional(),
     /** Which tool calls need a human's approval (on top of the deployment's policy). */
     approvals: approvalPolicySchema.optional(),
@@ -67,10 +77,11 @@ export const patchSessionBodySchema = z
   .object({
     title: z.string().trim().min(1).max(200).optional(),
     model: modelRefSchema.optional(),
+    doubleTexting: doubleTextingSchema.optional(),
   })
   .strict()
-  .refine((b) => b.title !== undefined || b.model !== undefined, {
-    message: 'give a title or a model to change',
+  .refine((b) => b.title !== undefined || b.model !== undefined || b.doubleTexting !== undefined, {
+    message: 'give a title, a model or a doubleTexting policy to change',
   });
 export type PatchSessionBody = z.infer<typeof patchSessionBodySchema>;
 
@@ -80,10 +91,12 @@ export const postMessageBodySchema = z
     /** Client-chosen id; a retried POST with the same id returns the first turn, never a second. */
     clientMessageId: z.string().min(1).max(100).optional(),
     /**
-     * `queue` (default): a follow-up, answered after the turns before it. `steer`: delivered to
-     * the running turn at its next step boundary; when no turn runs it is queued like any input.
+     * What to do if the session is busy (see `doubleTextingSchema`); the session's policy when
+     * omitted. `queue` is `enqueue`. Steering when no turn runs queues the message like any input.
      */
-    mode: z.enum(['queue', 'steer']).default('queue'),
+    mode: z.enum(['queue', ...doubleTextingSchema.options]).optional(),
+    /** Batch turns run after every queued interactive turn (fairly between users). */
+    priority: z.enum(['interactive', 'batch']).default('interactive'),
   })
   .strict();
 export type PostMessageBody = z.infer<typeof postMessageBodySchema>;
@@ -101,6 +114,7 @@ export const sessionSummarySchema = z.object({
   status: sessionStatusSchema,
   lastSeq: z.number().int().nonnegative(),
   inputs: z.number().int().nonnegative(),
+  doubleTexting: doubleTextingSchema,
   /** Set on forks: the source session and the last of its entries the fork started from. */
   forkedFrom: z.object({ sessionId: z.string(), seq: z.number().int().nonnegative() }).optional(),
 });

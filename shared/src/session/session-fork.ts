@@ -68,6 +68,7 @@ export async function forkSession(
     title: options.title ?? source.title,
     model: source.model,
     systemPrompt: source.systemPrompt,
+    doubleTexting: source.doubleTexting,
     sim: source.sim,
     approvals: source.approvals,
     hooks: source.hooks,

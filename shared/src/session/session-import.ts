@@ -171,6 +171,7 @@ export async function importSession(
     title: header.title,
     model: header.model,
     systemPrompt: header.systemPrompt,
+    doubleTexting: 'enqueue',
     sim: header.sim ? JSON.stringify(header.sim) : '',
     approvals: header.approvals ? JSON.stringify(header.approvals) : '',
     // Not exported: webhook URLs are checked against this deployment's allowed prefixes when a

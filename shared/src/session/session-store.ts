@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { PendingInput, SessionSummary } from '../protocol/api.ts';
+import {
+  type DoubleTexting,
+  doubleTextingSchema,
+  type PendingInput,
+  type SessionSummary,
+} from '../protocol/api.ts';
 import type { SessionEvent } from '../protocol/events.ts';
 import { scripts } from '../redis/lua-script.ts';
 import type { BlobStore } from './blob-store.ts';
@@ -23,6 +28,8 @@ export type SessionMeta = {
   approvals: string;
   /** The session's webhook hooks, as JSON ('' for none). */
   hooks: string;
+  /** What a message sent while the session is busy does. */
+  doubleTexting: DoubleTexting;
   createdAt: number;
   updatedAt: number;
   status: SessionSummary['status'];
@@ -35,6 +42,8 @@ export type SessionMeta = {
   /** The session this one was forked from, and the last seq it took from it. */
   forkedFrom?: { sessionId: string; seq: number } | undefined;
 };
+
+export type AppendedInput = { inputSeq: number; duplicate: boolean };
 
 export type CommitResult = 'committed' | 'fenced' | 'conflict';
 
@@ -75,6 +84,7 @@ export class SessionStore {
     sim?: Record<string, unknown> | undefined;
     approvals?: Record<string, unknown> | undefined;
     hooks?: unknown[] | undefined;
+    doubleTexting?: DoubleTexting | undefined;
     files?: Record<string, string> | undefined;
   }): Promise<SessionMeta> {
     const id = SessionStore.newSessionId();
@@ -87,6 +97,7 @@ export class SessionStore {
       sim: init.sim ? JSON.stringify(init.sim) : '',
       approvals: init.approvals ? JSON.stringify(init.approvals) : '',
       hooks: init.hooks?.length ? JSON.stringify(init.hooks) : '',
+      doubleTexting: init.doubleTexting ?? 'enqueue',
       createdAt: now,
       updatedAt: now,
       status: 'idle',
@@ -122,6 +133,7 @@ export class SessionStore {
       sim: raw.sim ?? '',
       approvals: raw.approvals ?? '',
       hooks: raw.hooks ?? '',
+      doubleTexting: doubleTextingSchema.catch('enqueue').parse(raw.doubleTexting),
       createdAt: Number(raw.createdAt),
       updatedAt: Number(raw.updatedAt),
       // Derived rather than stored alone: the final commit marks the input done atomically, so
@@ -151,6 +163,7 @@ export class SessionStore {
       status: meta.status,
       lastSeq: meta.lastSeq,
       inputs: meta.inputSeq,
+      doubleTexting: meta.doubleTexting,
       ...(meta.forkedFrom ? { forkedFrom: meta.forkedFrom } : {}),
     };
   }
@@ -167,10 +180,14 @@ export class SessionStore {
   }
 
   /** Updates title or model; `false` when the session does not exist. */
-  async update(id: string, changes: { title?: string; model?: string }): Promise<boolean> {
+  async update(
+    id: string,
+    changes: { title?: string; model?: string; doubleTexting?: DoubleTexting },
+  ): Promise<boolean> {
     const fields: Record<string, string | number> = { updatedAt: Date.now() };
     if (changes.title !== undefined) fields.title = changes.title;
     if (changes.model !== undefined) fields.model = changes.model;
+    if (changes.doubleTexting !== undefined) fields.doubleTexting = changes.doubleTexting;
     // Only an existing session is updated: HSET alone would create a stray hash.
     const updated = (await this.redis.eval(
       "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], unpack(ARGV)) return 1",
@@ -181,19 +198,43 @@ export class SessionStore {
     return updated === 1;
   }
 
+  /**
+   * Appends a user input. With `ifIdle`, refuses it (`'busy'`) while an earlier input is
+   * unfinished, atomically with the append. `undefined`: no such session.
+   */
+  appendInput(
+    id: string,
+    text: string,
+    clientMessageId: string | undefined,
+  ): Promise<AppendedInput | undefined>;
+  appendInput(
+    id: string,
+    text: string,
+    clientMessageId: string | undefined,
+    options: { ifIdle: boolean },
+  ): Promise<AppendedInput | 'busy' | undefined>;
   async appendInput(
     id: string,
     text: string,
     clientMessageId: string | undefined,
-  ): Promise<{ inputSeq: number; duplicate: boolean } | undefined> {
+    options: { ifIdle?: boolean } = {},
+  ): Promise<AppendedInput | 'busy' | undefined> {
     const now = Date.now();
     const [seq, duplicate] = (await scripts.appendInput.run(
       this.redis,
       [redisKeys.meta(id), redisKeys.inputs(id), redisKeys.clientIds(id)],
-      [clientMessageId ?? '', JSON.stringify({ text, at: now }), now],
+      [clientMessageId ?? '', JSON.stringify({ text, at: now }), now, options.ifIdle ? '1' : '0'],
     )) as [number, number];
     if (seq === 0) return undefined;
+    if (seq === -1) return 'busy';
     return { inputSeq: seq, duplicate: duplicate === 1 };
+  }
+
+  /** The session's double-texting policy; `undefined` when the session does not exist. */
+  async doubleTexting(id: string): Promise<DoubleTexting | undefined> {
+    const [exists, policy] = await this.redis.hmget(redisKeys.meta(id), 'id', 'doubleTexting');
+    if (!exists) return undefined;
+    return doubleTextingSchema.catch('enqueue').parse(policy);
   }
 
   /**
