@@ -7,6 +7,8 @@ const benches: Record<string, () => Promise<void>> = {
   llm: async () => (await import('./llm.ts')).run(),
   agent: async () => (await import('./agent.ts')).run(),
   sessions: async () => (await import('./sessions.ts')).run(),
+  obs: async () => (await import('./obs.ts')).run(),
+  cluster: async () => (await import('./cluster.ts')).run(),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

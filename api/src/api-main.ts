@@ -1,6 +1,12 @@
+import { UserRateLimit } from '@tern/shared/auth/user-rate-limit';
+import { UserStore } from '@tern/shared/auth/user-store';
 import { loadConfig } from '@tern/shared/config/config';
 import { redisReady } from '@tern/shared/http/ops-server';
+import { createHttpMetrics } from '@tern/shared/obs/http-metrics';
 import { createLogger } from '@tern/shared/obs/logger';
+import { createRegistry } from '@tern/shared/obs/metrics';
+import { registerQueueMetrics } from '@tern/shared/obs/queue-metrics';
+import { startTracing } from '@tern/shared/obs/tracing';
 import { exitOnStartupError } from '@tern/shared/process/startup';
 import { connectRedis } from '@tern/shared/redis/connect-redis';
 import { openSessionStore } from '@tern/shared/session/open-session-store';
@@ -14,12 +20,24 @@ export async function startApi() {
   const store = openSessionStore(redis, config, logger);
   const turns = openTurnQueue(config.REDIS_URL);
   turns.on('error', (error) => logger.error({ err: error.message }, 'queue error'));
+  const registry = config.TERN_METRICS ? createRegistry() : undefined;
+  if (registry) registerQueueMetrics(registry, [turns]);
+  const tracing = await startTracing(config, 'tern-api', (message) =>
+    logger.warn({ err: message }, 'trace export failed'),
+  );
   const app = createApp({
     config,
     store,
     turns,
     logger,
+    users: new UserStore(redis),
+    rateLimit: new UserRateLimit(redis, {
+      perSecond: config.API_RATE_LIMIT_PER_SEC,
+      burst: config.API_RATE_LIMIT_BURST,
+    }),
     ready: () => redisReady(() => redis.ping()),
+    tracing,
+    metrics: registry && { registry, http: createHttpMetrics(registry) },
   });
   const server = app.listen(config.API_PORT, config.TERN_HOST);
   await new Promise<void>((resolve, reject) => {
@@ -32,6 +50,7 @@ export async function startApi() {
   const shutdown = async () => {
     logger.info('api shutting down');
     server.close();
+    await tracing.shutdown().catch(() => {});
     await turns.close();
     redis.disconnect();
     process.exit(0);

@@ -1,7 +1,10 @@
 import { createServer } from 'node:http';
+import { UserStore } from '@tern/shared/auth/user-store';
 import { loadConfig } from '@tern/shared/config/config';
 import { redisReady } from '@tern/shared/http/ops-server';
+import { createGatewayMetrics } from '@tern/shared/obs/gateway-metrics';
 import { createLogger } from '@tern/shared/obs/logger';
+import { createRegistry, writeMetrics } from '@tern/shared/obs/metrics';
 import { exitOnStartupError } from '@tern/shared/process/startup';
 import { connectRedis } from '@tern/shared/redis/connect-redis';
 import { openSessionStore } from '@tern/shared/session/open-session-store';
@@ -13,6 +16,13 @@ export async function startGatewayProcess() {
   const redis = await connectRedis(config.REDIS_URL, 'tern-gateway');
   const reader = await connectRedis(config.REDIS_URL, 'tern-gateway-reader');
   const store = openSessionStore(redis, config, logger);
+  const registry = config.TERN_METRICS ? createRegistry() : undefined;
+  const metrics =
+    registry &&
+    createGatewayMetrics(registry, {
+      clients: () => gateway.io.engine.clientsCount,
+      watchedSessions: () => gateway.relay.watched(),
+    });
 
   const httpServer = createServer((req, res) => {
     const path = req.url?.split('?')[0];
@@ -24,13 +34,26 @@ export async function startGatewayProcess() {
           .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
           .end(JSON.stringify({ status: ok ? 'ready' : 'unavailable' })),
       );
+    } else if (path === '/metrics' && registry) {
+      void writeMetrics(registry, res);
     } else if (!path?.startsWith('/socket.io')) {
       res
         .writeHead(404, { 'content-type': 'application/json' })
         .end('{"error":{"code":"route_not_found","message":"the gateway serves socket.io only"}}');
     }
   });
-  const gateway = await startGateway(httpServer, { store, reader, logger });
+  const gateway = await startGateway(httpServer, {
+    store,
+    reader,
+    users: new UserStore(redis),
+    logger,
+    backpressure: {
+      maxPackets: config.GATEWAY_CLIENT_MAX_PACKETS,
+      maxBytes: config.GATEWAY_CLIENT_MAX_BYTES,
+      pageSize: config.GATEWAY_CATCH_UP_PAGE,
+    },
+    ...(metrics ? { onRelayed: metrics.relayed } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.GATEWAY_PORT, config.TERN_HOST, resolve);

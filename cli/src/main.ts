@@ -12,12 +12,22 @@ Usage:
                                      send one message and stream the turn
   tern chat [--session ID] [--model provider:model]
                                      an interactive session in the terminal
+  tern users add <name> [--admin]    create a user and print its first API token (once)
+  tern users token <name>            print another API token for the user (once)
+  tern users list                    users, roles and token ids
+  tern users revoke <name|token-id>  revoke every token of a user, or one token
+  tern session stats <id> [--turns N] [--json]
+                                     what a session did and cost: totals, tools, and each
+                                     turn's model and tool calls with timings
+  tern vllm check <url> [--model NAME] [--api-key KEY] [--json]
+                                     check a vLLM server's models, streaming, tool calling and
+                                     metrics; each failure says what to change on the server
   tern sessions rebuild-heads [--force] [--no-requeue]
                                      after a Redis loss: restore every session's head from the
                                      blob store and re-queue turns that were cut short
 
 Configuration comes from the environment (see README): REDIS_URL, BLOB_STORE, TERN_MODEL,
-provider keys, ports.`;
+provider keys, ports. \`run\` and \`chat\` use TERN_TOKEN, or the admin token \`tern up\` saved.`;
 
 /** Each command's module loads on demand, so `tern run` does not pay for what `tern up` needs. */
 export async function main(argv: string[]): Promise<number> {
@@ -65,6 +75,49 @@ export async function main(argv: string[]): Promise<number> {
           options: { session: { type: 'string' }, model: { type: 'string' } },
         });
         return await (await import('./commands/client-commands.ts')).chatCommand(values);
+      }
+      case 'users': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { admin: { type: 'boolean', default: false } },
+        });
+        if (positionals.length > 2) {
+          process.stderr.write(`tern users: unexpected ${positionals.slice(2).join(' ')}\n`);
+          return 2;
+        }
+        const { usersCommand } = await import('./commands/users.ts');
+        return await usersCommand({
+          subcommand: positionals[0],
+          target: positionals[1],
+          admin: values.admin,
+        });
+      }
+      case 'session': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { turns: { type: 'string' }, json: { type: 'boolean', default: false } },
+        });
+        const [subcommand, id, ...extra] = positionals;
+        if (subcommand !== 'stats' || !id || extra.length > 0) {
+          process.stderr.write(`tern session: use tern session stats <id>\n\n${usage}\n`);
+          return 2;
+        }
+        const turns = values.turns === undefined ? undefined : Number(values.turns);
+        if (turns !== undefined && (!Number.isInteger(turns) || turns < 1 || turns > 1000)) {
+          process.stderr.write('tern session stats: --turns takes a whole number from 1 to 1000\n');
+          return 2;
+        }
+        const { sessionStatsCommand } = await import('./commands/session-stats.ts');
+        return await sessionStatsCommand(id, { json: values.json, ...(turns ? { turns } : {}) });
+      }
+      case 'vllm': {
+        if (rest[0] !== 'check') {
+          process.stderr.write(`tern vllm: use tern vllm check <url>\n\n${usage}\n`);
+          return 2;
+        }
+        return await (await import('./commands/vllm-check.ts')).vllmCheckCommand(rest.slice(1));
       }
       case 'sessions': {
         const { values, positionals } = parseArgs({

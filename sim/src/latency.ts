@@ -22,6 +22,12 @@ export interface LatencyModel {
    * default) turns the slowdown off.
    */
   batchKnee: number;
+  /**
+   * KV-cache size in tokens, shared by running generations (each holds its prompt and the steps
+   * generated so far): a request waits until its prompt fits, and `vllm:kv_cache_usage_perc`
+   * reports the share in use. `Infinity` (the default) never limits and reads as 0.
+   */
+  kvCacheTokens: number;
 }
 
 /** The parts of the model a route may set for itself; slots and batching belong to the server. */
@@ -36,6 +42,7 @@ export const DEFAULT_LATENCY: LatencyModel = {
   jitter: 0,
   concurrency: Number.POSITIVE_INFINITY,
   batchKnee: Number.POSITIVE_INFINITY,
+  kvCacheTokens: Number.POSITIVE_INFINITY,
 };
 
 export const TTFT_HEADER = 'x-tern-sim-ttft-ms';
@@ -53,6 +60,7 @@ export function resolveLatency(partial: Partial<LatencyModel> = {}): LatencyMode
     throw new RangeError('latency jitter must be in 0..1');
   if (!(latency.concurrency >= 1)) throw new RangeError('latency concurrency must be >= 1');
   if (!(latency.batchKnee > 0)) throw new RangeError('latency batchKnee must be > 0');
+  if (!(latency.kvCacheTokens > 0)) throw new RangeError('latency kvCacheTokens must be > 0');
   return latency;
 }
 

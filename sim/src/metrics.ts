@@ -18,11 +18,11 @@ export interface SimMetrics {
 export interface QueueState {
   running: number;
   waiting: number;
+  kvUsage: number;
 }
 
 export interface VllmExposure {
   model: string;
-  concurrency: number;
 }
 
 export function createSimMetrics(): SimMetrics {
@@ -73,7 +73,16 @@ export function createSimMetrics(): SimMetrics {
       ];
       if (vllm) {
         lines.push(
-          ...renderVllmMetrics({ ...vllm, ...queue, promptTokens, generationTokens, ttft, itl }),
+          ...renderVllmMetrics({
+            model: vllm.model,
+            running: queue.running,
+            waiting: queue.waiting,
+            kvUsage: queue.kvUsage,
+            promptTokens,
+            generationTokens,
+            ttft,
+            itl,
+          }),
         );
       }
       return `${lines.join('\n')}\n`;

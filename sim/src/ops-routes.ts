@@ -8,9 +8,7 @@ export const handleHealth: RouteHandler = (exchange) => sendJson(exchange, 200, 
 /** A server impersonating vLLM (its default dialect) also shows vLLM's metric names. */
 export const handleMetrics: RouteHandler = (exchange) => {
   const { ctx } = exchange;
-  const vllm = ctx.dialect.vllmMetrics
-    ? { model: SIM_MODEL, concurrency: ctx.latency.concurrency }
-    : undefined;
+  const vllm = ctx.dialect.vllmMetrics ? { model: ctx.servedModel ?? SIM_MODEL } : undefined;
   sendText(
     exchange,
     200,

@@ -58,14 +58,39 @@ describe('vLLM metrics', () => {
     expect(text).toContain('# TYPE vllm:inter_token_latency_seconds histogram');
   });
 
-  it('shows the running share of slots as KV-cache usage while generating', async () => {
-    const sim = await start({ dialect: 'vllm', latency: { ttftMs: 200, concurrency: 2 } });
+  it('shows the KV-cache tokens held by running generations as KV-cache usage', async () => {
+    // A full batch is not a full cache: usage counts the prompt and generated tokens held.
+    const sim = await start({
+      dialect: 'vllm',
+      latency: { ttftMs: 300, concurrency: 2, kvCacheTokens: 100 },
+    });
     const running = chat(sim);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const text = await (await fetch(`${sim.url}/metrics`)).text();
-    expect(metric(text, 'vllm:kv_cache_usage_perc{')).toBe(0.5);
-    expect(metric(text, 'vllm:num_requests_running{')).toBe(1);
+    let text = '';
+    while (metric(text, 'vllm:num_requests_running{') !== 1) {
+      text = await (await fetch(`${sim.url}/metrics`)).text();
+    }
+    // "hello" is 2 prompt tokens, and the first token is planned at admission; the rest of the
+    // reply is reserved but not yet in use.
+    expect(metric(text, 'vllm:kv_cache_usage_perc{')).toBeGreaterThan(0.02);
+    expect(metric(text, 'vllm:kv_cache_usage_perc{')).toBeLessThan(0.1);
     await running;
+    text = await (await fetch(`${sim.url}/metrics`)).text();
+    expect(metric(text, 'vllm:kv_cache_usage_perc{')).toBe(0);
+  });
+
+  it('queues requests whose sequence does not fit in the KV cache although slots are free', async () => {
+    const sim = await start({
+      dialect: 'vllm',
+      latency: { ttftMs: 300, concurrency: 8, kvCacheTokens: 20 },
+    });
+    const long = 'please give a long answer about the tern and its long migration';
+    const replies = [chat(sim, long), chat(sim, long), chat(sim, long)];
+    let text = '';
+    while (metric(text, 'vllm:num_requests_waiting{') !== 2) {
+      text = await (await fetch(`${sim.url}/metrics`)).text();
+    }
+    expect(metric(text, 'vllm:num_requests_running{')).toBe(1);
+    await Promise.all(replies);
   });
 
   it('keeps vLLM’s names out of an OpenAI-dialect server', async () => {

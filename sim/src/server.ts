@@ -19,6 +19,7 @@ import { sendOpenAiError, serverError, unknownUrl } from './openai/openai-errors
 import { requestId } from './openai/openai-ids.ts';
 import { handleHealth, handleMetrics } from './ops-routes.ts';
 import { mulberry32 } from './random.ts';
+import { createRequestLog, handleRequestLog } from './request-log.ts';
 import { type ScenarioSource, scenarioMap } from './scenario.ts';
 import { handleListScenarios, handlePutScenario } from './scenario-routes.ts';
 import type { RouteHandler, SimContext, SimExchange } from './sim-context.ts';
@@ -39,6 +40,8 @@ export interface SimServerOptions {
   dialect?: OpenAiDialectName;
   /** Scripted scenarios (a list, or a record by name), validated at start. */
   scenarios?: ScenarioSource;
+  /** Serve only this model name, like vLLM's `--served-model-name` (default: any name). */
+  servedModelName?: string;
 }
 
 export interface SimServer {
@@ -68,6 +71,7 @@ const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/metrics', handle: handleMetrics },
   { method: 'GET', path: '/sim/scenarios', handle: handleListScenarios },
   { method: 'PUT', path: '/sim/scenarios/*', handle: handlePutScenario },
+  { method: 'GET', path: '/sim/requests', handle: handleRequestLog },
 ];
 
 /** A path ending in `/*` matches one more non-empty segment. */
@@ -88,12 +92,14 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
     latency,
     seed,
     fault: options.fault,
-    slots: createSlotQueue(latency.concurrency),
+    slots: createSlotQueue(latency.concurrency, latency.kvCacheTokens),
     metrics: createSimMetrics(),
+    requests: createRequestLog(),
     random: mulberry32(seed),
     routeLatency: resolveRouteLatency(latency, options.latencyByRoute),
     dialect: OPENAI_DIALECTS[options.dialect ?? 'openai'],
     scenarios: scenarioMap(options.scenarios),
+    servedModel: options.servedModelName,
   };
   // Nagle off: streamed chunks are small and latency benchmarks must not see 40 ms ACK stalls.
   const server = createServer({ noDelay: true, keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) =>
@@ -128,9 +134,12 @@ function dispatch(req: IncomingMessage, res: ServerResponse, ctx: SimContext): v
   const label = route?.path ?? 'unmatched';
   const controller = new AbortController();
   ctx.metrics.requestStarted();
+  const logged = ctx.requests.started(label, req.headers);
   res.once('close', () => {
     controller.abort();
-    ctx.metrics.requestEnded(label, res.writableFinished ? String(res.statusCode) : 'aborted');
+    const status = res.writableFinished ? String(res.statusCode) : 'aborted';
+    ctx.metrics.requestEnded(label, status);
+    ctx.requests.ended(logged, status);
   });
   const exchange: SimExchange = {
     req,

@@ -83,12 +83,14 @@ const server = await createSimServer({
   fault: faultFromEnv(),
   dialect: dialectFromEnv(),
   scenarios: await scenariosFromEnv(),
+  servedModelName: process.env.SIM_SERVED_MODEL_NAME?.trim() || undefined,
   latency: {
     ttftMs: numberFromEnv('SIM_TTFT_MS', 0),
     itlMs: numberFromEnv('SIM_ITL_MS', 0),
     jitter,
     concurrency: unlimitedIfZero('SIM_CONCURRENCY'),
     batchKnee: unlimitedIfZero('SIM_BATCH_KNEE'),
+    kvCacheTokens: unlimitedIfZero('SIM_KV_CACHE_TOKENS'),
   },
   latencyByRoute: latencyByRouteFromEnv(),
 });

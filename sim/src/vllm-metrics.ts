@@ -17,8 +17,8 @@ export interface VllmMetricsState {
   model: string;
   running: number;
   waiting: number;
-  /** Generation slots; `Infinity` when unlimited. */
-  concurrency: number;
+  /** Share of the simulated KV cache in use, 0..1 (0 when the cache is unlimited). */
+  kvUsage: number;
   promptTokens: number;
   generationTokens: number;
   ttft: Histogram;
@@ -27,9 +27,6 @@ export interface VllmMetricsState {
 
 export function renderVllmMetrics(s: VllmMetricsState): string[] {
   const labels = `model_name="${s.model}"`;
-  // The sim has no KV cache; the share of generation slots in use stands in for it (a full batch
-  // reads as 1, an unlimited server as 0).
-  const kvUsage = Number.isFinite(s.concurrency) ? s.running / s.concurrency : 0;
   return [
     '# HELP vllm:num_requests_running Number of requests in model execution batches.',
     '# TYPE vllm:num_requests_running gauge',
@@ -39,7 +36,7 @@ export function renderVllmMetrics(s: VllmMetricsState): string[] {
     `vllm:num_requests_waiting{${labels}} ${s.waiting}`,
     '# HELP vllm:kv_cache_usage_perc KV-cache usage. 1 means 100 percent usage.',
     '# TYPE vllm:kv_cache_usage_perc gauge',
-    `vllm:kv_cache_usage_perc{${labels}} ${kvUsage}`,
+    `vllm:kv_cache_usage_perc{${labels}} ${s.kvUsage}`,
     '# HELP vllm:prompt_tokens_total Number of prefill tokens processed.',
     '# TYPE vllm:prompt_tokens_total counter',
     `vllm:prompt_tokens_total{${labels}} ${s.promptTokens}`,

@@ -29,7 +29,10 @@ let userDataDir: string;
 async function api<T>(stackApiUrl: string, method: string, path: string, body?: unknown) {
   const response = await fetch(`${stackApiUrl}${path}`, {
     method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${stack.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -71,7 +74,8 @@ async function openUi(): Promise<Page> {
       attributeFilter: ['data-streaming'],
     });
   });
-  await page.goto(stack.uiUrl);
+  // The link `tern up` prints: the UI keeps the token from the fragment, then drops it from the URL.
+  await page.goto(`${stack.uiUrl}/#token=${stack.token}`);
   return page;
 }
 
@@ -108,6 +112,7 @@ describe('the web UI', () => {
       },
     );
     const page = await openUi();
+    await expect.poll(() => page.url()).not.toContain('token=');
     const scripts = new Set<string>();
     page.on('response', (response) => {
       if (response.request().resourceType() === 'script') scripts.add(response.url());
@@ -191,6 +196,28 @@ describe('the web UI', () => {
     expect(await item.getAttribute('aria-current')).toBe('page');
     await expect.poll(() => page.getByTestId('message-input').isEnabled()).toBe(true);
     expect(await page.getByTestId('error-banner').count()).toBe(0);
+    await page.close();
+  });
+
+  it('asks for a token, refuses a wrong one, and signs in with a pasted one', async () => {
+    const page = await context.newPage();
+    await page.goto(stack.uiUrl);
+    await page.evaluate(() => window.localStorage.clear());
+    await page.reload();
+    const form = page.getByTestId('sign-in');
+    await form.waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('new-session').count()).toBe(0);
+
+    // Well-formed but unknown: the API refuses it and the form comes back with a notice.
+    await page.getByTestId('token-input').fill(`tern_${'x'.repeat(43)}`);
+    await page.getByTestId('sign-in-submit').click();
+    await page.locator('.sign-in__notice', { hasText: 'refused' }).waitFor({ timeout: 20_000 });
+
+    await page.getByTestId('token-input').fill(stack.token);
+    await page.getByTestId('sign-in-submit').click();
+    const button = page.getByTestId('new-session');
+    await expect.poll(() => button.isEnabled(), { timeout: 20_000 }).toBe(true);
+    await page.locator('[data-testid="session-item"]').first().waitFor({ timeout: 20_000 });
     await page.close();
   });
 });

@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -252,13 +252,14 @@ describe(`docker-compose.yml${noCompose ? ' (skipped: docker-compose not on PATH
     },
   );
 
-  it.skipIf(noCompose)('keeps vllm and prometheus out of the default stack', async () => {
+  it.skipIf(noCompose)('keeps vllm, prometheus and grafana out of the default stack', async () => {
     // Compose v2 leaves inactive profiles' services out of `config`; v1 prints them with their
     // `profiles`, which is what keeps `up` from starting them.
     const rendered = await render();
     for (const [name, profile] of [
       ['vllm', 'gpu'],
-      ['prometheus', 'obs'],
+      ['prometheus', 'observability'],
+      ['grafana', 'observability'],
     ] as const) {
       const block = service(rendered, name);
       if (block !== undefined)
@@ -280,15 +281,92 @@ describe(`docker-compose.yml${noCompose ? ' (skipped: docker-compose not on PATH
     },
   );
 
-  it.skipIf(noProfiles)('mounts the Prometheus config under --profile obs', async () => {
-    const prometheus = mustHave(await render({ profiles: ['obs'] }), 'prometheus');
-    expect(prometheus).toMatch(
-      readOnlyMount(
-        join(repoRoot, 'infra/prometheus/prometheus.yml'),
-        '/etc/prometheus/prometheus.yml',
-      ),
-    );
+  it.skipIf(noProfiles)(
+    'adds Prometheus with its config and alert rules under --profile observability',
+    async () => {
+      const prometheus = mustHave(await render({ profiles: ['observability'] }), 'prometheus');
+      for (const file of ['prometheus.yml', 'alerts.yml']) {
+        expect(prometheus).toMatch(
+          readOnlyMount(join(repoRoot, 'infra/prometheus', file), `/etc/prometheus/${file}`),
+        );
+        expect(existsSync(join(repoRoot, 'infra/prometheus', file)), file).toBe(true);
+      }
+      expect(prometheus).toMatch(
+        /127\.0\.0\.1:9090:9090|host_ip: 127\.0\.0\.1\n\s+published: ['"]?9090/,
+      );
+      expect(prometheus).toMatch(/9090\/-\/ready/);
+    },
+  );
+
+  it.skipIf(noProfiles)(
+    'provisions Grafana with the Prometheus datasource and every dashboard',
+    async () => {
+      const rendered = await render({ profiles: ['observability'] });
+      const grafana = mustHave(rendered, 'grafana');
+      const provisioning = join(repoRoot, 'infra/grafana/provisioning');
+      for (const kind of ['datasources', 'dashboards']) {
+        expect(grafana).toMatch(
+          readOnlyMount(join(provisioning, kind), `/etc/grafana/provisioning/${kind}`),
+        );
+      }
+      const dashboards = join(repoRoot, 'infra/grafana/dashboards');
+      expect(grafana).toMatch(readOnlyMount(dashboards, '/etc/grafana/dashboards/tern'));
+      expect(grafana).toMatch(
+        /127\.0\.0\.1:3001:3000|host_ip: 127\.0\.0\.1\n\s+published: ['"]?3001/,
+      );
+      expect(grafana).toMatch(/depends_on:\n\s+prometheus:\n\s+condition: service_healthy/);
+      // The provisioning files point where compose mounts things, at the service compose names.
+      const provider = readFileSync(join(provisioning, 'dashboards/tern.yml'), 'utf8');
+      expect(provider).toContain('path: /etc/grafana/dashboards/tern\n');
+      const datasource = readFileSync(join(provisioning, 'datasources/prometheus.yml'), 'utf8');
+      expect(datasource).toContain('url: http://prometheus:9090\n');
+      expect(datasource).toContain('uid: prometheus\n');
+      const home = environment(grafana).get('GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH') ?? '';
+      expect(existsSync(join(dashboards, home.replace('/etc/grafana/dashboards/tern/', '')))).toBe(
+        true,
+      );
+      const files = readdirSync(dashboards).filter((f) => f.endsWith('.json'));
+      expect(files.sort()).toEqual([
+        'overview.json',
+        'providers.json',
+        'queues-workers.json',
+        'sessions.json',
+      ]);
+      for (const file of files) {
+        const dashboard = JSON.parse(readFileSync(join(dashboards, file), 'utf8')) as {
+          uid: string;
+          panels: { datasource?: { uid: string } }[];
+        };
+        expect(dashboard.uid, file).toMatch(/^tern-/);
+        for (const panel of dashboard.panels) {
+          if (panel.datasource) expect(panel.datasource.uid, file).toBe('prometheus');
+        }
+      }
+    },
+  );
+
+  it.skipIf(noProfiles)('still answers to the short profile name obs', async () => {
+    const rendered = await render({ profiles: ['obs'] });
+    expect(service(rendered, 'prometheus')).toBeDefined();
+    expect(service(rendered, 'grafana')).toBeDefined();
   });
+
+  it.skipIf(noCompose)(
+    'passes an OTLP endpoint to every Tern process, empty (no tracing) by default',
+    async () => {
+      const byDefault = await render();
+      const traced = await render({ env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel:4318' } });
+      for (const name of APP_SERVICES) {
+        expect(
+          environment(mustHave(byDefault, name)).get('OTEL_EXPORTER_OTLP_ENDPOINT'),
+          name,
+        ).toBe('');
+        expect(environment(mustHave(traced, name)).get('OTEL_EXPORTER_OTLP_ENDPOINT'), name).toBe(
+          'http://otel:4318',
+        );
+      }
+    },
+  );
 });
 
 describe('infra/Dockerfile', () => {

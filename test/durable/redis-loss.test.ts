@@ -9,6 +9,8 @@ import type { LogEntry } from '@tern/shared/session/log-entry';
 import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import { rebuildSessionHead } from '@tern/shared/session/rebuild-session-head';
 import { openTurnQueue } from '@tern/shared/session/requeue-turn';
+import { deleteSession } from '@tern/shared/session/session-delete';
+import { forkSession } from '@tern/shared/session/session-fork';
 import { blobKeys, redisKeys } from '@tern/shared/session/session-keys';
 import { type Lease, SessionStore } from '@tern/shared/session/session-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -156,6 +158,27 @@ describe.each(stores)('losing all Redis data, with %s', (_name, envOf) => {
     expect(again.out).toContain('0 rebuilt, 3 already in Redis, 0 failed');
     await fresh.mirror.settled();
     await store.mirror.settled();
+  });
+
+  it('keeps the segments a rebuilt fork shares when its rebuilt source is deleted', async () => {
+    const blobs = open(envOf());
+    const store = new SessionStore(redis.client, blobs, { snapshotEvery: 8 });
+    const source = await store.create({ model: 'openai:tern-sim' });
+    await writeFixtureTurns(store, source.id, 2);
+    const forked = await forkSession(store, source.id, { atSeq: 7 });
+    if (forked.kind !== 'forked') throw new Error(`fork failed: ${forked.kind}`);
+    await store.mirror.settled();
+    const kept = await store.entries(forked.meta.id);
+    expect(kept).toHaveLength(7);
+
+    await redis.client.flushall();
+    for (const id of [source.id, forked.meta.id]) {
+      expect(await rebuildSessionHead(redis.client, blobs, id)).toMatchObject({
+        status: 'rebuilt',
+      });
+    }
+    expect(await deleteSession(store, source.id)).toMatchObject({ kind: 'deleted' });
+    expect(await new SessionStore(redis.client, blobs).entries(forked.meta.id)).toEqual(kept);
   });
 
   it("adopts a commit whose manifest write never happened, and prefers the newest lease's segments", async () => {

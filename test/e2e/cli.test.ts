@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +32,11 @@ describe('tern run and tern chat stream turns through the API', () => {
   let clientEnv: NodeJS.ProcessEnv;
   beforeAll(async () => {
     stack = await startStack();
-    clientEnv = { TERN_API_URL: stack.apiUrl, TERN_GATEWAY_URL: stack.gatewayUrl };
+    clientEnv = {
+      TERN_API_URL: stack.apiUrl,
+      TERN_GATEWAY_URL: stack.gatewayUrl,
+      TERN_TOKEN: stack.token,
+    };
   });
   afterAll(async () => {
     await stack?.stop();
@@ -64,10 +68,28 @@ describe('tern run and tern chat stream turns through the API', () => {
 
   it('explains an unreachable API instead of crashing', async () => {
     const port = await freePort();
-    const result = await tern(['run', 'hi'], { TERN_API_URL: `http://127.0.0.1:${port}` });
+    const result = await tern(['run', 'hi'], {
+      TERN_API_URL: `http://127.0.0.1:${port}`,
+      TERN_TOKEN: stack.token,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('cannot reach the Tern API');
     expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('says how to get a token when it has none, and refuses a revoked one', async () => {
+    const none = await tern(['run', 'hi'], {
+      ...clientEnv,
+      TERN_TOKEN: '',
+      TERN_DATA_DIR: '/nonexistent',
+    });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no API token');
+    expect(none.stderr).toContain('tern users add');
+
+    const bad = await tern(['run', 'hi'], { ...clientEnv, TERN_TOKEN: `tern_${'z'.repeat(43)}` });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/API token is .*revoked/);
   });
 
   it('rejects unknown commands and bad flags with usage', async () => {
@@ -124,10 +146,16 @@ describe('tern up', () => {
     expect(output).toContain(`API      http://127.0.0.1:${apiPort}`);
     expect(output).toContain('Workers  2');
     expect(output).toContain('built-in simulator');
+    // A fresh install gets an admin whose token is printed once and saved for the CLI.
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    expect(token).toMatch(/^tern_/);
+    expect(statSync(join(dataDir, 'admin-token')).mode & 0o777).toBe(0o600);
+    expect(output).toContain(token);
 
     const result = await tern(['run', 'hello from up'], {
       TERN_API_URL: `http://127.0.0.1:${apiPort}`,
       TERN_GATEWAY_URL: `http://127.0.0.1:${gatewayPort}`,
+      TERN_DATA_DIR: dataDir,
     });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain('You said: hello from up');

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '@tern/shared/session/log-entry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authFor } from '../helpers/auth-tokens.ts';
 import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
 import { type HttpResult, http } from '../helpers/http.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
@@ -110,7 +111,8 @@ const importNdjson = (text: string) =>
   post('/v1/sessions/import', text, { 'content-type': 'application/x-ndjson' });
 
 async function exportText(id: string): Promise<{ status: number; type: string; text: string }> {
-  const res = await fetch(api(`/v1/sessions/${id}/export`));
+  const url = api(`/v1/sessions/${id}/export`);
+  const res = await fetch(url, { headers: authFor(url) });
   return {
     status: res.status,
     type: res.headers.get('content-type') ?? '',
@@ -160,7 +162,9 @@ describe('fork', () => {
 
     // The fork shares the source's segments: none of its own were written.
     expect(blobFiles(end.body.session.id).filter((f) => f.startsWith('segments/'))).toEqual([]);
-    expect(blobFiles(end.body.session.id)).toContain('workspace/README.md');
+    // Nor workspace blobs: it reads its source's workspace store, from its own base.
+    expect(blobFiles(end.body.session.id)).toContain('ws/base.json');
+    expect(blobFiles(end.body.session.id).filter((f) => f.startsWith('ws/blobs/'))).toEqual([]);
 
     const list = await http('GET', api('/v1/sessions?limit=3'));
     expect(list.body.sessions.slice(0, 2)).toEqual([
@@ -218,9 +222,9 @@ describe('fork', () => {
     const deleted = await http('DELETE', api(`/v1/sessions/${parent}`));
     expect(deleted.status).toBe(204);
     expect((await http('GET', api(`/v1/sessions/${parent}`))).status).toBe(404);
-    // Only the shared segments stay, under a tombstone.
+    // Only what the fork shares stays (segments and the workspace store), under a tombstone.
     expect(blobFiles(parent).length).toBeGreaterThan(0);
-    expect(blobFiles(parent).every((f) => f.startsWith('segments/'))).toBe(true);
+    expect(blobFiles(parent).every((f) => /^(segments|ws)\//.test(f))).toBe(true);
     expect(await redisKeysOf(parent)).toEqual([
       `tern:{${parent}}:deleted`,
       `tern:{${parent}}:forks`,

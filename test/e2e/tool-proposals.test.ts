@@ -151,7 +151,7 @@ describe('self-extension: the agent proposes a tool, a human approves it, it run
       expect(approved.body.proposal).toMatchObject({
         id,
         status: 'approved',
-        decidedBy: 'anonymous',
+        decidedBy: 'tester',
       });
     }
     const rejected = await decide(shoutId, { approve: false, reason: 'not useful' });

@@ -5,6 +5,7 @@ import type {
   SubscribeAck,
 } from '@tern/shared/protocol/events';
 import { io, type Socket } from 'socket.io-client';
+import { tokenFor } from './auth-tokens.ts';
 
 export type Collector = {
   socket: Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -15,11 +16,18 @@ export type Collector = {
   close(): void;
 };
 
-/** A socket.io client that records every event envelope it receives, in arrival order. */
-export async function connectCollector(gatewayUrl: string): Promise<Collector> {
+/**
+ * A socket.io client that records every event envelope it receives, in arrival order. It
+ * authenticates as the stack's user unless given another token.
+ */
+export async function connectCollector(
+  gatewayUrl: string,
+  token = tokenFor(gatewayUrl),
+): Promise<Collector> {
   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(gatewayUrl, {
     transports: ['websocket'],
     reconnection: false,
+    ...(token === undefined ? {} : { auth: { token } }),
   });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());

@@ -10,6 +10,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UserStore } from '@tern/shared/auth/user-store';
+import { forgetTokenFor, useTokenFor } from './auth-tokens.ts';
 import { freePort } from './free-port.ts';
 import { startRedis, type TestRedis } from './redis-server.ts';
 
@@ -28,13 +30,21 @@ export type StackProcess = { name: string; child: ChildProcess; logFile: string 
 
 export type Stack = {
   apiUrl: string;
+  /** Every API process's URL (`apiUrl` first), with `apis: n`. */
+  apiUrls: string[];
   gatewayUrl: string;
+  /** Every gateway's URL (`gatewayUrl` first), with `gateways: n`. */
+  gatewayUrls: string[];
   uiUrl: string;
   simUrl: string;
   redisUrl: string;
   redis: TestRedis;
   dataDir: string;
   env: NodeJS.ProcessEnv;
+  /** The API token of the stack's user (`tester`, not an admin), used by the helpers by default. */
+  token: string;
+  /** Creates another user; returns its token. */
+  addUser(name: string, options?: { admin?: boolean }): Promise<string>;
   processes: StackProcess[];
   /** Starts one more worker process. */
   addWorker(): Promise<StackProcess>;
@@ -46,6 +56,10 @@ export type Stack = {
 export type StackOptions = {
   ui?: boolean;
   workers?: number;
+  /** API processes (1 by default), all on the same Redis. */
+  apis?: number;
+  /** Gateway processes (1 by default), all on the same Redis. */
+  gateways?: number;
   /** Simulator latency, e.g. { SIM_ITL_MS: '20' } so a browser can see tokens arrive. */
   simEnv?: Record<string, string>;
   env?: Record<string, string>;
@@ -66,6 +80,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     freePort(),
     freePort(),
   ]);
+  const moreApiPorts = await Promise.all(
+    Array.from({ length: (options.apis ?? 1) - 1 }, () => freePort()),
+  );
+  const moreGatewayPorts = await Promise.all(
+    Array.from({ length: (options.gateways ?? 1) - 1 }, () => freePort()),
+  );
+  const users = new UserStore(redis.client);
+  const addUser = async (name: string, opts: { admin?: boolean } = {}) => {
+    const issued = await users.addUser(name, { admin: opts.admin ?? false });
+    if (issued === 'name_taken') throw new Error(`user ${name} exists`);
+    return issued.token;
+  };
+  const token = await addUser('tester');
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
@@ -80,6 +107,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     WORKER_METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     NEXT_TELEMETRY_DISABLED: '1',
+    // Tests and benchmarks drive the API far faster than a person; auth.test.ts sets its own.
+    API_RATE_LIMIT_PER_SEC: '10000',
+    API_RATE_LIMIT_BURST: '10000',
     // Every provider is served by the simulator, so sessions can move between them.
     ANTHROPIC_API_KEY: 'sk-ant-sim',
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${simPort}`,
@@ -114,15 +144,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   const base = (port: number) => `http://127.0.0.1:${port}`;
+  const apiUrls = [apiPort, ...moreApiPorts].map(base);
+  const gatewayUrls = [gatewayPort, ...moreGatewayPorts].map(base);
   const stack: Stack = {
     apiUrl: base(apiPort),
+    apiUrls,
     gatewayUrl: base(gatewayPort),
+    gatewayUrls,
     uiUrl: base(uiPort),
     simUrl: base(simPort),
     redisUrl: redis.url,
     redis,
     dataDir,
     env,
+    token,
+    addUser,
     processes,
     logs,
     async addWorker() {
@@ -132,23 +168,33 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return proc;
     },
     async stop() {
+      for (const url of [...apiUrls, ...gatewayUrls]) forgetTokenFor(url);
       await Promise.all(processes.map((p) => stopProcess(p.child)));
       await redis.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 
+  for (const url of [...apiUrls, ...gatewayUrls]) useTokenFor(url, token);
   try {
     const sim = spawnRole('sim', [entries.sim], options.simEnv ?? {});
     await waitForHttp(`${stack.simUrl}/health`, sim, logs);
     const api = spawnRole('api', [entries.api]);
+    const moreApis = moreApiPorts.map((port, i) =>
+      spawnRole(`api-${i + 2}`, [entries.api], { API_PORT: String(port) }),
+    );
     const gateway = spawnRole('gateway', [entries.gateway]);
+    const moreGateways = moreGatewayPorts.map((port, i) =>
+      spawnRole(`gateway-${i + 2}`, [entries.gateway], { GATEWAY_PORT: String(port) }),
+    );
     const workers = Array.from({ length: options.workers ?? 1 }, (_, i) =>
       spawnRole(`worker-${i + 1}`, [entries.worker]),
     );
     await Promise.all([
       waitForHttp(`${stack.apiUrl}/readyz`, api, logs),
+      ...moreApis.map((a, i) => waitForHttp(`${apiUrls[i + 1]}/readyz`, a, logs)),
       waitForHttp(`${stack.gatewayUrl}/readyz`, gateway, logs),
+      ...moreGateways.map((g, i) => waitForHttp(`${gatewayUrls[i + 1]}/readyz`, g, logs)),
       ...workers.map((w) => waitForLog(w, 'worker ready', 20_000, logs)),
     ]);
     if (options.ui) {
@@ -226,4 +272,14 @@ export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** The ops server (`/healthz`, `/readyz`, `/metrics`) of a worker, from its `worker ready` line. */
+export function workerOpsUrl(proc: StackProcess): string {
+  const ready = readFileSync(proc.logFile, 'utf8')
+    .split('\n')
+    .find((line) => line.includes('"worker ready"'));
+  const port = ready ? (JSON.parse(ready) as { opsPort?: number }).opsPort : undefined;
+  if (!port) throw new Error(`${proc.name} has not logged its ops port`);
+  return `http://127.0.0.1:${port}`;
 }

@@ -1,6 +1,7 @@
 'use client';
 
 import { type ReactNode, useEffect, useMemo, useRef, useState } from 'react';
+import { useAuthToken } from '../hooks/use-auth-token';
 import { useGateway } from '../hooks/use-gateway';
 import { useRuntimeConfig } from '../hooks/use-runtime-config';
 import { useSelectedSession } from '../hooks/use-selected-session';
@@ -11,6 +12,7 @@ import { newClientId } from '../lib/client-id';
 import { Composer } from './composer';
 import { ErrorBanner } from './error-banner';
 import { SessionList } from './session-list';
+import { SignIn } from './sign-in';
 import { TranscriptView } from './transcript-view';
 
 function Unreachable({
@@ -38,8 +40,12 @@ function Unreachable({
 export function TernApp() {
   const runtime = useRuntimeConfig();
   const config = runtime.status === 'ready' ? runtime.config : null;
-  const api = useMemo(() => (config ? new ApiClient(config.apiUrl) : null), [config]);
-  const gateway = useGateway(config?.gatewayUrl ?? null);
+  const auth = useAuthToken();
+  const api = useMemo(
+    () => (config && auth.token ? new ApiClient(config.apiUrl, auth.token) : null),
+    [config, auth.token],
+  );
+  const gateway = useGateway(config?.gatewayUrl ?? null, auth.token);
   const sessions = useSessions(api);
   const [selectedId, select] = useSelectedSession();
   const feed = useSessionFeed(api, gateway.socket, selectedId);
@@ -54,6 +60,15 @@ export function TernApp() {
   useEffect(() => {
     if (feed.state.session) updateListed(feed.state.session);
   }, [feed.state.session, updateListed]);
+
+  // A refused token (revoked, or mistyped) sends the user back to the sign-in form.
+  const refused =
+    gateway.status === 'unauthorized' ||
+    [sessions.error, feed.error, actionError].some((e) => e?.status === 401);
+  const { signOut } = auth;
+  useEffect(() => {
+    if (refused) signOut('Tern refused this API token (revoked or mistyped). Paste a valid one.');
+  }, [refused, signOut]);
 
   const createSession = async () => {
     setCreating(true);
@@ -104,6 +119,8 @@ export function TernApp() {
     (e, i, all): e is ApiError => e !== null && all.findIndex((o) => o?.code === e.code) === i,
   );
   const session = feed.state.session;
+
+  if (auth.ready && !auth.token) return <SignIn notice={auth.notice} onToken={auth.signIn} />;
 
   let main: ReactNode;
   if (runtime.status === 'failed') {

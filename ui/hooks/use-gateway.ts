@@ -6,10 +6,16 @@ import { io, type Socket } from 'socket.io-client';
 
 export type GatewaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
-export type GatewayStatus = 'connecting' | 'connected' | 'reconnecting';
+export type GatewayStatus = 'connecting' | 'connected' | 'reconnecting' | 'unauthorized';
 
-/** One socket.io connection to the gateway for the page's lifetime; it reconnects by itself. */
-export function useGateway(gatewayUrl: string | null): {
+/**
+ * One socket.io connection to the gateway for the page's lifetime, authenticated with the API
+ * token; it reconnects by itself, except once the gateway refused the token.
+ */
+export function useGateway(
+  gatewayUrl: string | null,
+  token: string | null,
+): {
   socket: GatewaySocket | null;
   status: GatewayStatus;
 } {
@@ -17,33 +23,47 @@ export function useGateway(gatewayUrl: string | null): {
   const [status, setStatus] = useState<GatewayStatus>('connecting');
 
   useEffect(() => {
-    if (!gatewayUrl) return;
+    if (!gatewayUrl || !token) return;
     // WebSocket first (no CORS preflight); long-polling remains as a fallback for proxies that
     // refuse upgrades.
-    const s: GatewaySocket = io(gatewayUrl, { transports: ['websocket', 'polling'] });
+    const s: GatewaySocket = io(gatewayUrl, {
+      transports: ['websocket', 'polling'],
+      auth: { token },
+    });
+    let refused = false;
     const onConnect = () => setStatus('connected');
     let rejoin: ReturnType<typeof setTimeout> | undefined;
     const onDisconnect = (reason: string) => {
+      if (refused) return;
       setStatus('reconnecting');
       // socket.io does not reconnect by itself after a server-side disconnect; a gateway that
       // drains on SIGTERM does exactly that, and another gateway can take over.
       if (reason === 'io server disconnect') rejoin = setTimeout(() => s.connect(), 1000);
     };
-    const onError = () => setStatus((prev) => (prev === 'connected' ? 'reconnecting' : prev));
+    const onUnauthorized = () => {
+      refused = true;
+      setStatus('unauthorized');
+    };
+    const onError = (error: Error) => {
+      if (error.message.startsWith('unauthorized')) onUnauthorized();
+      else setStatus((prev) => (prev === 'connected' ? 'reconnecting' : prev));
+    };
     s.on('connect', onConnect);
     s.on('disconnect', onDisconnect);
     s.on('connect_error', onError);
+    s.on('unauthorized', onUnauthorized);
     setSocket(s);
     return () => {
       clearTimeout(rejoin);
       s.off('connect', onConnect);
       s.off('disconnect', onDisconnect);
       s.off('connect_error', onError);
+      s.off('unauthorized', onUnauthorized);
       s.disconnect();
       setSocket(null);
       setStatus('connecting');
     };
-  }, [gatewayUrl]);
+  }, [gatewayUrl, token]);
 
   return { socket, status };
 }

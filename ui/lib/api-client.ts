@@ -44,16 +44,25 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError('client_error', message, -1);
 }
 
-/** Thin typed client for the REST API; the API validates, so bodies are trusted as typed. */
+/**
+ * Thin typed client for the REST API; the API validates, so bodies are trusted as typed. Every
+ * call carries the user's API token (a 401 means it was revoked or mistyped).
+ */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: 'no-store',
       });

@@ -2,7 +2,12 @@ import { redisKeys } from '@tern/shared/session/session-keys';
 import type { Redis } from 'ioredis';
 
 export type RelayedEntry = { id: string; payload: string };
-export type RelayListener = (sessionId: string, entries: RelayedEntry[]) => void;
+/** `previousId`: the session's cursor before this batch, i.e. the last event relayed before it. */
+export type RelayListener = (
+  sessionId: string,
+  entries: RelayedEntry[],
+  previousId: string,
+) => void;
 
 type XReadReply = [key: string, entries: [id: string, fields: string[]][]][] | null;
 
@@ -131,8 +136,9 @@ export class StreamRelay {
         if (sessionId === undefined || !this.#cursors.has(sessionId) || entries.length === 0)
           continue;
         const relayed = entries.map(([id, fields]) => ({ id, payload: fields[1] ?? '{}' }));
+        const previousId = this.#cursors.get(sessionId)!;
         this.#cursors.set(sessionId, relayed.at(-1)!.id);
-        this.#listener(sessionId, relayed);
+        this.#listener(sessionId, relayed, previousId);
       }
     }
   }

@@ -1,19 +1,39 @@
+import type { UserRateLimit } from '@tern/shared/auth/user-rate-limit';
+import type { HttpMetrics } from '@tern/shared/obs/http-metrics';
 import type { Logger } from '@tern/shared/obs/logger';
+import { type Registry, writeMetrics } from '@tern/shared/obs/metrics';
 import express, { type Express } from 'express';
 import { sessionOpsRoutes } from '../routes/session-ops-routes.ts';
+import { sessionStatsRoutes } from '../routes/session-stats-routes.ts';
 import { type SessionsDeps, sessionsRoutes } from '../routes/sessions-routes.ts';
 import { toolProposalsRoutes } from '../routes/tool-proposals-routes.ts';
+import { callerOf } from './auth-caller.ts';
+import { rateLimitPerUser } from './auth-rate-limit.ts';
+import { requireAuth } from './auth-required.ts';
+import { sessionOwnerGate } from './auth-session-owner.ts';
 import { cors } from './cors.ts';
 import { errorHandler, routeNotFound } from './error-handler.ts';
+import { requestMetrics } from './request-metrics.ts';
 import { requireJsonBody } from './require-json.ts';
 
-export type AppDeps = SessionsDeps & { logger: Logger; ready(): Promise<boolean> };
+export type AppDeps = SessionsDeps & {
+  logger: Logger;
+  rateLimit: UserRateLimit;
+  ready(): Promise<boolean>;
+  /** Served at `/metrics`, with every request counted; absent when metrics are off. */
+  metrics?: { registry: Registry; http: HttpMetrics } | undefined;
+};
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(cors);
+  const { metrics } = deps;
+  if (metrics) {
+    app.use(requestMetrics(metrics.http));
+    app.get('/metrics', (_req, res) => writeMetrics(metrics.registry, res));
+  }
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -21,11 +41,15 @@ export function createApp(deps: AppDeps): Express {
     const ok = await deps.ready().catch(() => false);
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable' });
   });
+  // Everything under /v1 acts for a user; health, readiness and metrics stay open.
+  app.use('/v1', requireAuth(deps.users), rateLimitPerUser(deps.rateLimit));
+  app.use('/v1/sessions/:id', sessionOwnerGate(deps.store));
   app.use(sessionOpsRoutes(deps)); // before the JSON-only handling: import takes NDJSON
   app.use(requireJsonBody);
   app.use(express.json({ limit: deps.config.MAX_BODY_BYTES, strict: true }));
   app.use(sessionsRoutes(deps));
-  app.use(toolProposalsRoutes(deps));
+  app.use(sessionStatsRoutes(deps));
+  app.use(toolProposalsRoutes({ ...deps, actorOf: (req) => callerOf(req).name }));
   app.use(routeNotFound);
   app.use(errorHandler(deps.logger));
   return app;

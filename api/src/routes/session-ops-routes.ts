@@ -16,6 +16,7 @@ import { importSession, parseImport } from '@tern/shared/session/session-import'
 import { SessionStore } from '@tern/shared/session/session-store';
 import type { Queue } from 'bullmq';
 import express, { Router } from 'express';
+import { callerOf } from '../http/auth-caller.ts';
 import { requireJsonBody } from '../http/require-json.ts';
 import { sessionIdParam } from '../http/session-id-param.ts';
 import { parseOr400 } from '../http/validate.ts';
@@ -46,14 +47,18 @@ export function sessionOpsRoutes(deps: SessionOpsDeps): Router {
         message: `send the export as ${NDJSON}`,
       });
     }
-    const meta = await importSession(store, parseImport(req.body));
+    const meta = await importSession(store, parseImport(req.body), Date.now(), callerOf(req).id);
     res.status(201).json({ session: SessionStore.summary(meta) } satisfies SessionCreatedResponse);
   });
 
   router.post('/v1/sessions/:id/fork', ...json, async (req, res) => {
     const id = sessionIdParam(req.params.id);
     const body = parseOr400(forkSessionBodySchema, req.body ?? {}, 'body');
-    const result = await forkSession(store, id, { atSeq: body.atSeq, title: body.title });
+    const result = await forkSession(store, id, {
+      atSeq: body.atSeq,
+      title: body.title,
+      owner: callerOf(req).id,
+    });
     if (result.kind === 'not_found') throw notFound('session', id);
     if (result.kind === 'seq_out_of_range') {
       throw new TernError({

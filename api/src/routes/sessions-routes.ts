@@ -1,5 +1,7 @@
+import type { UserStore } from '@tern/shared/auth/user-store';
 import type { Config } from '@tern/shared/config/config';
 import { notFound, TernError } from '@tern/shared/errors/tern-error';
+import type { Tracing } from '@tern/shared/obs/tracing';
 import {
   approvalDecisionBodySchema,
   createSessionBodySchema,
@@ -12,22 +14,24 @@ import {
   type SessionDetail,
 } from '@tern/shared/protocol/api';
 import { closeTicket, openTicket } from '@tern/shared/queue/enqueue-outbox';
-import {
-  TURN_QUEUE,
-  type TurnJobData,
-  turnJobId,
-  turnJobOptions,
-} from '@tern/shared/queue/turn-queue';
+import { fairPriority } from '@tern/shared/queue/fair-queue';
+import { TURN_QUEUE, type TurnJobData, turnJobId } from '@tern/shared/queue/turn-queue';
 import { SessionStore, turnIdFor } from '@tern/shared/session/session-store';
 import type { Queue } from 'bullmq';
 import { Router } from 'express';
+import { callerOf } from '../http/auth-caller.ts';
+import { sessionIndexFor } from '../http/auth-list-scope.ts';
 import { sessionIdParam } from '../http/session-id-param.ts';
+import { enqueueTurn } from '../http/traced-enqueue.ts';
 import { parseOr400 } from '../http/validate.ts';
 
 export type SessionsDeps = {
   config: Config;
   store: SessionStore;
   turns: Queue<TurnJobData>;
+  users: UserStore;
+  /** Spans of enqueues; absent, job data still carries a trace id for the logs. */
+  tracing?: Tracing | undefined;
 };
 
 export function sessionsRoutes(deps: SessionsDeps): Router {
@@ -36,7 +40,8 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
 
   router.get('/v1/sessions', async (req, res) => {
     const query = parseOr400(listSessionsQuerySchema, req.query, 'query');
-    const page = await store.list(query.limit, Number(query.cursor ?? 0));
+    const index = await sessionIndexFor(callerOf(req), query, deps.users);
+    const page = await store.list(query.limit, Number(query.cursor ?? 0), index);
     res.json({
       sessions: page.sessions.map(SessionStore.summary),
       nextCursor: page.next === null ? null : String(page.next),
@@ -56,6 +61,7 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       });
     }
     const meta = await store.create({
+      owner: callerOf(req).id,
       title: body.title,
       model: body.model ?? config.TERN_MODEL,
       systemPrompt: body.systemPrompt,
@@ -105,7 +111,7 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
     if (!requested) throw notFound('approval', callId);
     const decision = {
       decision: body.approve ? ('approve' as const) : ('deny' as const),
-      by: 'user',
+      by: callerOf(req).name,
       ...(body.args ? { args: body.args } : {}),
       ...(body.reason ? { reason: body.reason } : {}),
     };
@@ -129,11 +135,11 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       inputSeq: meta.doneInputSeq + 1,
       enqueuedAt: Date.now(),
     };
-    await turns.add(
-      'turn',
-      data,
-      turnJobOptions(`resume-${id}-${callId.replace(/[^A-Za-z0-9_-]/g, '_')}`),
-    );
+    // Resuming after a human's decision: ahead of every queued turn.
+    await enqueueTurn(turns, data, `resume-${id}-${callId.replace(/[^A-Za-z0-9_-]/g, '_')}`, {
+      tracing: deps.tracing,
+      traceparent: req.get('traceparent'),
+    });
     res.status(202).json({ callId, decision: decision.decision, duplicate: recorded === 'same' });
   });
 
@@ -181,13 +187,28 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
         message: `session ${id} is answering another message and its double-texting policy is reject`,
       });
     }
+    // Only another user's admin reads the owner; everyone else owns what they may write to.
+    const caller = callerOf(req);
+    const owner = caller.admin ? ((await store.owner(id)) ?? '') : caller.id;
     const data: TurnJobData = {
       sessionId: id,
       inputSeq: appended.inputSeq,
       enqueuedAt: Date.now(),
+      owner,
+      priority: body.priority,
     };
     try {
-      await turns.add('turn', data, turnJobOptions(turnJobId(id, appended.inputSeq)));
+      // A retried message's job exists already: it is neither counted again nor re-added.
+      const priority = appended.duplicate
+        ? undefined
+        : await fairPriority(store.redis, body.priority, owner);
+      await enqueueTurn(
+        turns,
+        data,
+        turnJobId(id, appended.inputSeq),
+        { tracing: deps.tracing, traceparent: req.get('traceparent') },
+        priority,
+      );
       closeTicket(store.redis, ticket);
     } catch (error) {
       throw new TernError({

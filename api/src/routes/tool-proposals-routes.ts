@@ -15,10 +15,7 @@ import { parseOr400 } from '../http/validate.ts';
 
 export type ToolProposalsDeps = {
   store: SessionStore;
-  /**
-   * Who is deciding, recorded with the decision. Until requests are authenticated every decision
-   * is recorded as `anonymous`; an auth layer passes the user's id here.
-   */
+  /** Who is deciding, recorded with the decision: the API passes the authenticated user's name. */
   actorOf?: (req: Request) => string;
 };
 

@@ -18,8 +18,10 @@ export class ApiError extends Error {
 /** A small typed client of Tern's HTTP API, shared by `tern run` and `tern chat`. */
 export class ApiClient {
   readonly baseUrl: string;
-  constructor(baseUrl: string) {
+  readonly #token: string;
+  constructor(baseUrl: string, token: string) {
     this.baseUrl = baseUrl.replace(/\/$/, '');
+    this.#token = token;
   }
 
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -27,7 +29,10 @@ export class ApiClient {
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
@@ -56,6 +61,12 @@ export class ApiClient {
 
   session(id: string) {
     return this.#call<SessionDetail>('GET', `/v1/sessions/${encodeURIComponent(id)}`);
+  }
+
+  /** The session's graph, totals and log figures (`turns`: how many of the last turns to detail). */
+  sessionStats(id: string, turns?: number) {
+    const query = turns === undefined ? '' : `?turns=${turns}`;
+    return this.#call<unknown>('GET', `/v1/sessions/${encodeURIComponent(id)}/stats${query}`);
   }
 
   postMessage(id: string, text: string, clientMessageId?: string) {

@@ -16,10 +16,10 @@ export class SessionStream {
   #lastId: string;
   #listeners = new Set<(envelope: EventEnvelope) => void>();
 
-  private constructor(url: string, sessionId: string, after: string) {
+  private constructor(url: string, token: string, sessionId: string, after: string) {
     this.#sessionId = sessionId;
     this.#lastId = after;
-    this.socket = io(url, { transports: ['websocket'], reconnectionDelay: 200 });
+    this.socket = io(url, { transports: ['websocket'], reconnectionDelay: 200, auth: { token } });
     this.socket.on('event', (envelope) => {
       if (envelope.sessionId !== this.#sessionId) return;
       if (compareStreamIds(envelope.id, this.#lastId) <= 0) return;
@@ -29,10 +29,30 @@ export class SessionStream {
     this.socket.io.on('reconnect', () => void this.#subscribe());
   }
 
-  static async open(url: string, sessionId: string, after: string): Promise<SessionStream> {
-    const stream = new SessionStream(url, sessionId, after);
-    await stream.#subscribe();
+  static async open(
+    url: string,
+    token: string,
+    sessionId: string,
+    after: string,
+  ): Promise<SessionStream> {
+    const stream = new SessionStream(url, token, sessionId, after);
+    try {
+      await Promise.race([stream.#subscribe(), stream.#refused()]);
+    } catch (error) {
+      stream.close();
+      throw error;
+    }
     return stream;
+  }
+
+  /** Rejects when the gateway refuses the connection itself (a bad token): no retry helps. */
+  #refused(): Promise<never> {
+    return new Promise((_, reject) => {
+      this.socket.on('connect_error', (error) => {
+        if (this.socket.active) return; // a transient failure: socket.io retries by itself
+        reject(new Error(`the gateway refused the connection: ${error.message}`));
+      });
+    });
   }
 
   onEvent(listener: (envelope: EventEnvelope) => void): () => void {

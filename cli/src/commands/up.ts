@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type Config, loadConfig, usesBuiltInSimulator } from '@tern/shared/config/config';
+import { type AdminBootstrap, bootstrapAdmin } from '../launch/admin-bootstrap.ts';
 import { type Child, spawnChild, stopChildren, waitForHttp } from '../launch/child-process.ts';
 import { ensureRedis } from '../launch/embedded-redis.ts';
 import { nextBin, roleEntries, uiDir } from '../launch/role-entries.ts';
@@ -30,6 +31,7 @@ export async function up(options: UpOptions): Promise<number> {
     const redis = await ensureRedis(config.REDIS_URL, dataDir, logDir);
     if (redis.child) children.push(redis.child);
     if (redis.note) console.log(`tern: no Redis answered at ${config.REDIS_URL}; ${redis.note}`);
+    const admin = await bootstrapAdmin(config.REDIS_URL, dataDir);
 
     const env = childEnv(config, dataDir);
     const host = config.TERN_HOST;
@@ -70,7 +72,7 @@ export async function up(options: UpOptions): Promise<number> {
       children.push(ui);
       await waitForHttp(`${probe(config.UI_PORT)}/api/config`, 30_000, ui);
     }
-    printBanner(config, options, logDir, probe);
+    printBanner(config, options, logDir, probe, admin);
   } catch (error) {
     console.error(`tern: ${(error as Error).message}`);
     await stopAll();
@@ -112,19 +114,32 @@ function printBanner(
   options: UpOptions,
   logDir: string,
   probe: (port: number) => string,
+  admin: AdminBootstrap,
 ): void {
   const model = usesBuiltInSimulator(config)
     ? `${config.TERN_MODEL} (built-in simulator; set a provider key to use a real model)`
     : config.TERN_MODEL;
+  // The fragment never leaves the browser (no server or proxy log sees it); the UI keeps the
+  // token and removes it from the address bar.
+  const ui = admin.issued
+    ? `${probe(config.UI_PORT)}/#token=${admin.issued.token}`
+    : probe(config.UI_PORT);
+  const token = admin.issued
+    ? [
+        `  Admin    created user admin; its token (shown once, saved to ${admin.path}):`,
+        `           ${admin.issued.token}`,
+      ]
+    : [`  Token    ${admin.path} or TERN_TOKEN (tern users add <name> for more users)`];
   const lines = [
     '',
     'Tern is running.',
-    ...(options.ui ? [`  UI       ${probe(config.UI_PORT)}`] : []),
+    ...(options.ui ? [`  UI       ${ui}`] : []),
     `  API      ${probe(config.API_PORT)}`,
     `  Gateway  ${probe(config.GATEWAY_PORT)}`,
     `  Workers  ${options.workers}`,
     `  Model    ${model}`,
     `  Logs     ${logDir}`,
+    ...token,
     '',
     'Press Ctrl+C to stop.',
   ];

@@ -1,8 +1,17 @@
 import { z } from 'zod';
 import { approvalPolicySchema } from '../protocol/approval-policy.ts';
 import { webhookHooksSchema } from '../protocol/hook-config.ts';
+import { type ProviderLimits, providerLimitsSchema } from '../ratelimit/provider-limits.ts';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+/** One URL, or several comma-separated: the replicas of one endpoint (see provider-endpoints.ts). */
+const urlList = z
+  .string()
+  .refine(
+    (v) => v.split(',').every((url) => z.string().url().safeParse(url.trim()).success),
+    'must be a URL, or several comma-separated',
+  )
+  .optional();
 const optionalSecret = z
   .string()
   .optional()
@@ -74,24 +83,47 @@ export const configSchema = z.object({
   /** Where CLI clients find the API and the gateway. */
   TERN_API_URL: z.string().url().optional(),
   TERN_GATEWAY_URL: z.string().url().optional(),
+  /** The CLI's API token; when unset it reads `<TERN_DATA_DIR>/admin-token` (`tern up` writes it). */
+  TERN_TOKEN: optionalSecret,
   /** Default model of new sessions: `<provider>:<model>`. */
   TERN_MODEL: z.string().optional(),
   OPENAI_API_KEY: optionalSecret,
-  OPENAI_BASE_URL: z.string().url().optional(),
-  OPENAI_COMPATIBLE_BASE_URL: z.string().url().optional(),
+  /** Provider keys and base URLs may each list several, comma-separated (keys or replicas). */
+  OPENAI_BASE_URL: urlList,
+  OPENAI_COMPATIBLE_BASE_URL: urlList,
   OPENAI_COMPATIBLE_API_KEY: optionalSecret,
   /** Which quirks table the OpenAI-compatible endpoint gets (see openai-chat-compat.ts). */
   OPENAI_COMPATIBLE_PROFILE: z.enum(['vllm', 'openai', 'generic']).default('vllm'),
   ANTHROPIC_API_KEY: optionalSecret,
-  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  ANTHROPIC_BASE_URL: urlList,
   GEMINI_API_KEY: optionalSecret,
-  GEMINI_BASE_URL: z.string().url().optional(),
+  GEMINI_BASE_URL: urlList,
   /** Per model call: a call without a complete answer by then fails with `timeout`. */
   LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).default(300_000),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  /**
+   * Cluster-wide provider limits as JSON (see ratelimit/provider-limits.ts), e.g.
+   * {"openai":{"requestsPerMinute":500,"tokensPerMinute":200000,"models":{"gpt-4.1":{"tokensPerMinute":30000}}}}.
+   */
+  TERN_PROVIDER_LIMITS: jsonEnv(providerLimitsSchema, {} as ProviderLimits),
+  /**
+   * The longest a model call waits for provider capacity inside a worker; a longer wait hands
+   * the turn back to the queue for that long, so it holds no worker slot meanwhile.
+   */
+  TERN_PROVIDER_MAX_WAIT_MS: z.coerce.number().int().min(0).default(2000),
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Per-user API requests per second, sustained, across every API process; 0: no limit. */
+  API_RATE_LIMIT_PER_SEC: z.coerce.number().min(0).default(20),
+  /** Per-user API requests allowed at once after a pause (the token bucket's size). */
+  API_RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(100),
   /** Largest session export `POST /v1/sessions/import` accepts (NDJSON, workspace included). */
   MAX_IMPORT_BYTES: z.coerce.number().int().min(1024).default(67_108_864),
+  /**
+   * How large a session's workspace may grow: paths (files, symlinks, empty folders) and bytes. A
+   * step that leaves it larger ends its turn with a `workspace_too_large` error, unsaved.
+   */
+  WORKSPACE_MAX_FILES: z.coerce.number().int().min(1).default(20_000),
+  WORKSPACE_MAX_BYTES: z.coerce.number().int().min(1024).default(536_870_912),
   MAX_STEPS_PER_TURN: z.coerce.number().int().min(1).default(25),
   /** Per-turn budgets; a turn past one stops with an error entry naming it. */
   MAX_TURN_TOKENS: z.coerce.number().int().positive().optional(),
@@ -123,9 +155,23 @@ export const configSchema = z.object({
    * about this time plus one stall check (a third of it). Renewal runs every third of it.
    */
   LEASE_TTL_MS: z.coerce.number().int().min(500).default(3_000),
+  /** On SIGTERM, how long a worker lets running turns finish before handing them back. */
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Turns one user may have running at once across the cluster; more wait parked. 0: no limit. */
+  USER_MAX_RUNNING_TURNS: z.coerce.number().int().min(0).default(64),
   /** An accepted message whose turn job is still missing after this long is queued by a worker. */
   ENQUEUE_OUTBOX_GRACE_MS: z.coerce.number().int().min(100).default(5_000),
   EVENT_STREAM_MAXLEN: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * A gateway client whose socket holds more than this many queued engine.io packets, or more
+   * than GATEWAY_CLIENT_MAX_BYTES in its WebSocket's buffer, leaves the live room of each session
+   * it watches and is caught up from the stream once it drains, so a slow reader costs a bounded
+   * amount of gateway memory.
+   */
+  GATEWAY_CLIENT_MAX_PACKETS: z.coerce.number().int().min(1).default(1000),
+  GATEWAY_CLIENT_MAX_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+  /** Events per XRANGE page when a gateway catches a client up; it waits for a drain between pages. */
+  GATEWAY_CATCH_UP_PAGE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Absolute host folders every sandboxed command may write (package caches), comma-separated. */
   TERN_SANDBOX_SHARED_PATHS: z
     .string()
@@ -143,6 +189,35 @@ export const configSchema = z.object({
     .default('0')
     .transform((v) => v === '1' || v === 'true'),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /**
+   * Log each turn's prompt (the user's message). Off by default: prompts may hold anything a user
+   * pasted, and log pipelines keep lines longer and more widely readable than the session store.
+   */
+  TERN_LOG_PROMPTS: z
+    .enum(['0', '1', 'true', 'false', ''])
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
+  /** Prometheus metrics at `/metrics` of every process; `0` turns them off (and the route 404s). */
+  TERN_METRICS: z
+    .enum(['0', '1', 'true', 'false', ''])
+    .default('1')
+    .transform((v) => v !== '0' && v !== 'false'),
+  /**
+   * OpenTelemetry's standard variable: the OTLP/HTTP collector base URL (e.g.
+   * http://otel-collector:4318). Spans are recorded and exported only when it is set.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()))
+    .pipe(z.string().url().optional()),
+  /** OpenTelemetry's standard batch delay (ms) before finished spans are exported. */
+  OTEL_BSP_SCHEDULE_DELAY: z.coerce.number().int().min(1).default(5000),
+  /**
+   * OpenTelemetry's standard sampler argument: the share of new traces recorded (the API decides
+   * at the enqueue; workers follow the trace's flag). 1 records every turn.
+   */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
 });
 
 export type Config = Omit<z.infer<typeof configSchema>, 'TERN_MODEL'> & { TERN_MODEL: string };

@@ -1,13 +1,16 @@
 import { createServer, type Server } from 'node:http';
+import { type Registry, writeMetrics } from '../obs/metrics.ts';
 
 export type OpsChecks = {
   /** Ready to take work: dependencies answer. */
   ready(): Promise<boolean>;
+  /** Served at `/metrics` when given. */
+  metrics?: Registry | undefined;
 };
 
 /**
- * `/healthz` (the process is alive) and `/readyz` (its dependencies answer) for processes without
- * an HTTP server of their own, such as workers.
+ * `/healthz` (the process is alive), `/readyz` (its dependencies answer) and `/metrics`
+ * (Prometheus) for processes without an HTTP server of their own, such as workers.
  */
 export function startOpsServer(host: string, port: number, checks: OpsChecks): Promise<Server> {
   const server = createServer((req, res) => {
@@ -24,6 +27,10 @@ export function startOpsServer(host: string, port: number, checks: OpsChecks): P
             .end(JSON.stringify({ status: ok ? 'ready' : 'unavailable' })),
         () => res.writeHead(503).end('{"status":"unavailable"}'),
       );
+      return;
+    }
+    if (path === '/metrics' && checks.metrics) {
+      void writeMetrics(checks.metrics, res);
       return;
     }
     res

@@ -121,6 +121,8 @@ export type LlmEvent =
 
 /**
  * A model: returns its event stream at once and never throws; failures end the stream with
- * `finish` carrying an error (after `start` if the call got that far).
+ * `finish` carrying an error (after `start` if the call got that far). The one exception is a
+ * call that is not over: with a provider limiter, a wait for capacity longer than a worker should
+ * hold rejects the iteration with `CapacityWaitError` (nothing was sent), to be tried later.
  */
 export type StreamFn = (request: LlmRequest) => AsyncIterable<LlmEvent>;

@@ -1,7 +1,10 @@
+import type { CallLimiter, CallPermit } from './call-limiter.ts';
+import { CapacityWaitError } from './capacity-wait-error.ts';
 import { prepareHistory } from './cross-provider-history.ts';
 import { makeLlmError } from './http-error-kind.ts';
 import type { CallTiming, LlmError, LlmEvent, LlmRequest, StreamFn } from './llm-types.ts';
 import { costOf, type ModelPrice, priceOf } from './model-prices.ts';
+import { estimatePromptTokens } from './prompt-estimate.ts';
 import { defaultRetryPolicy, nextRetryDelay, type RetryPolicy } from './retry-policy.ts';
 import { StreamFailure } from './stream-failure.ts';
 import { ToolSchemaValidator } from './tool-schema-validator.ts';
@@ -12,6 +15,18 @@ export type DriverOptions = {
   now?: () => number;
   random?: () => number;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Provider capacity, asked before each attempt; without one, calls go out at once. */
+  limiter?: CallLimiter;
+};
+
+/** One API key or replica of a provider, by a stable id that names no secret. */
+export type DriverEndpoint<Chunk, State> = { id: string; adapter: WireAdapter<Chunk, State> };
+
+/** A provider's endpoints, and a round robin over them for calls that no limiter places. */
+type Endpoints<Chunk, State> = {
+  list: readonly DriverEndpoint<Chunk, State>[];
+  ids: readonly string[];
+  next(): DriverEndpoint<Chunk, State>;
 };
 
 type Resolved = {
@@ -20,6 +35,7 @@ type Resolved = {
   random: () => number;
   sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   validator: ToolSchemaValidator;
+  limiter: CallLimiter | undefined;
 };
 
 const abortableSleep = (ms: number, signal: AbortSignal) =>
@@ -36,10 +52,12 @@ const abortableSleep = (ms: number, signal: AbortSignal) =>
 
 /**
  * Turns a wire adapter into a StreamFn: the one place where every provider gets the same start
- * event, retry policy, abort and timeout handling, tool-argument validation, cost and timing.
+ * event, retry policy, abort and timeout handling, tool-argument validation, cost and timing,
+ * and, with a limiter, the provider's capacity. Given several endpoints of one provider (keys
+ * or replicas), each attempt goes to the one the limiter picks, or to the next in turn.
  */
 export function driveStream<Chunk, State>(
-  adapter: WireAdapter<Chunk, State>,
+  target: WireAdapter<Chunk, State> | readonly DriverEndpoint<Chunk, State>[],
   options: DriverOptions = {},
 ): StreamFn {
   const resolved: Resolved = {
@@ -48,8 +66,19 @@ export function driveStream<Chunk, State>(
     random: options.random ?? Math.random,
     sleep: options.sleep ?? abortableSleep,
     validator: new ToolSchemaValidator(),
+    limiter: options.limiter,
   };
-  return (request) => new DrivenStream(adapter, resolved, request);
+  const list = Array.isArray(target)
+    ? (target as readonly DriverEndpoint<Chunk, State>[])
+    : [{ id: 'default', adapter: target as WireAdapter<Chunk, State> }];
+  if (list.length === 0) throw new Error('driveStream needs at least one endpoint');
+  let turn = 0;
+  const endpoints: Endpoints<Chunk, State> = {
+    list,
+    ids: list.map((e) => e.id),
+    next: () => list[turn++ % list.length]!,
+  };
+  return (request) => new DrivenStream(endpoints, resolved, request);
 }
 
 const DONE: IteratorResult<LlmEvent> = { value: undefined, done: true };
@@ -63,7 +92,15 @@ const STOPPED = new Error('the stream was closed by its consumer');
  * overhead on a long stream).
  */
 class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
-  readonly #adapter: WireAdapter<Chunk, State>;
+  readonly #endpoints: Endpoints<Chunk, State>;
+  /** The endpoint of the current attempt (all of a provider's adapters translate alike). */
+  #adapter: WireAdapter<Chunk, State>;
+  #endpoint: string | undefined;
+  #permit: CallPermit | undefined;
+  #promptTokens: number | undefined;
+  #usedTokens: number | undefined;
+  /** A cooldown this call started, which its next attempt must not overtake. */
+  #coolingDown: Promise<void> | undefined;
   readonly #deps: Resolved;
   readonly #request: LlmRequest;
   readonly #controller = new AbortController();
@@ -81,7 +118,9 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
   #pendingDelay = 0;
   readonly #onAbort = () => this.#controller.abort(this.#request.signal?.reason);
 
-  constructor(adapter: WireAdapter<Chunk, State>, deps: Resolved, original: LlmRequest) {
+  constructor(endpoints: Endpoints<Chunk, State>, deps: Resolved, original: LlmRequest) {
+    this.#endpoints = endpoints;
+    const adapter = endpoints.list[0]!.adapter;
     this.#adapter = adapter;
     this.#deps = deps;
     this.#started = deps.now();
@@ -162,7 +201,18 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
       await this.#deps.sleep(this.#pendingDelay, this.#controller.signal);
       this.#pendingDelay = 0;
     }
+    const limiter = this.#deps.limiter;
+    if (limiter) {
+      if (this.#coolingDown) await this.#coolingDown;
+      const refused = await this.#reserve(limiter);
+      if (refused) {
+        this.#finishUp(true);
+        throw refused;
+      }
+      if (this.#controller.signal.aborted) return this.#fail(STOPPED);
+    } else this.#use(this.#endpoints.next());
     this.#attempt += 1;
+    this.#usedTokens = undefined;
     this.#state = this.#adapter.createState(this.#request);
     try {
       const chunks = await this.#adapter.open(this.#request, this.#controller.signal);
@@ -172,6 +222,78 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
     }
     this.#phase = 'streaming';
     return this.#pull();
+  }
+
+  /**
+   * Capacity for the next attempt. A grant reserved ahead is waited for with one timer, and asked
+   * again only when a cooldown began during the wait; a refusal (the wait would be too long) is
+   * returned, for the consumer to hand the call back.
+   */
+  async #reserve(limiter: CallLimiter): Promise<CapacityWaitError | undefined> {
+    const signal = this.#controller.signal;
+    const { model, maxTokens } = this.#request;
+    this.#promptTokens ??= estimatePromptTokens(this.#request);
+    const provider = this.#adapter.provider;
+    for (;;) {
+      const decision = await limiter.acquire(
+        {
+          provider,
+          model,
+          endpoints: this.#endpoints.ids,
+          promptTokens: this.#promptTokens,
+          ...(maxTokens === undefined ? {} : { maxOutputTokens: maxTokens }),
+        },
+        signal,
+      );
+      if (!decision.granted) {
+        if (signal.aborted || decision.reason === 'aborted') return undefined;
+        return new CapacityWaitError(provider, decision.retryAfterMs, decision.reason);
+      }
+      const { permit, waitMs } = decision;
+      if (waitMs > 0 && !signal.aborted) await this.#deps.sleep(waitMs, signal);
+      if (signal.aborted) {
+        permit.cancel();
+        return undefined;
+      }
+      if (waitMs > 0 && (await permit.coolingMs()) > 0) {
+        permit.cancel();
+        continue;
+      }
+      this.#permit = permit;
+      this.#use(
+        this.#endpoints.list.find((e) => e.id === decision.endpoint) ?? this.#endpoints.list[0]!,
+      );
+      return undefined;
+    }
+  }
+
+  #use(endpoint: DriverEndpoint<Chunk, State>): void {
+    this.#adapter = endpoint.adapter;
+    this.#endpoint = endpoint.id;
+  }
+
+  /** The attempt is over: its capacity is settled against what it really used. */
+  #settle(): void {
+    const permit = this.#permit;
+    if (!permit) return;
+    this.#permit = undefined;
+    // Without reported usage, an attempt that produced nothing is taken to have cost nothing
+    // (refused, or failed before any output); one that streamed keeps its estimate.
+    permit.settle(this.#usedTokens ?? (this.#ttftMs === undefined ? 0 : undefined));
+  }
+
+  /** A refusal for load (429, 529) cools the endpoint down for every worker, not only this call. */
+  #coolDown(failure: LlmError): boolean {
+    const limiter = this.#deps.limiter;
+    if (!limiter || this.#endpoint === undefined || this.#controller.signal.aborted) return false;
+    if (failure.kind !== 'rate_limited' && failure.kind !== 'overloaded') return false;
+    this.#coolingDown = limiter.cooldown({
+      provider: this.#adapter.provider,
+      endpoint: this.#endpoint,
+      reason: failure.kind,
+      ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+    });
+    return true;
   }
 
   #translate(chunk: Chunk): void {
@@ -222,6 +344,7 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
       : error instanceof StreamFailure
         ? error.error
         : this.#adapter.mapError(error);
+    const cooling = this.#coolDown(failure);
     // Output already streamed to the caller cannot be taken back, so only a failure before any
     // content is retried.
     const delay =
@@ -239,16 +362,20 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
       });
       this.#finishUp(true);
     } else {
+      this.#settle();
       this.#chunks?.return?.()?.catch?.(() => {});
       this.#chunks = undefined;
       this.#queue.push({ type: 'retry', attempt: this.#attempt, delayMs: delay, error: failure });
-      this.#pendingDelay = delay;
+      // With a limiter, the next attempt's wait comes from the cooldown just started, and it may
+      // go to another endpoint that is not cooling down at all.
+      this.#pendingDelay = cooling ? 0 : delay;
       this.#phase = 'open';
     }
     return this.next();
   }
 
   #refine(event: LlmEvent): LlmEvent {
+    if (event.type === 'usage') this.#usedTokens = event.usage.input + event.usage.output;
     if (event.type === 'tool_call_end' && event.parsed.ok) {
       const checked = this.#deps.validator.check(
         this.#request.tools,
@@ -276,6 +403,7 @@ class DrivenStream<Chunk, State> implements AsyncIterableIterator<LlmEvent> {
   /** `abort`: the call did not complete, so its HTTP request is cancelled. */
   #finishUp(abort: boolean): void {
     this.#phase = 'done';
+    this.#settle();
     if (this.#deadline) clearTimeout(this.#deadline);
     this.#request.signal?.removeEventListener('abort', this.#onAbort);
     if (!abort) return;

@@ -115,6 +115,8 @@ export const sessionSummarySchema = z.object({
   lastSeq: z.number().int().nonnegative(),
   inputs: z.number().int().nonnegative(),
   doubleTexting: doubleTextingSchema,
+  /** The owner's user id (absent on sessions from before users existed). */
+  owner: z.string().optional(),
   /** Set on forks: the source session and the last of its entries the fork started from. */
   forkedFrom: z.object({ sessionId: z.string(), seq: z.number().int().nonnegative() }).optional(),
 });
@@ -142,6 +144,10 @@ export const listSessionsQuerySchema = z
     limit: z.coerce.number().int().min(1).max(200).default(50),
     /** Opaque cursor from a previous page's `nextCursor`. */
     cursor: z.string().regex(/^\d+$/).optional(),
+    /** Admins: every user's sessions. */
+    all: z.enum(['true', 'false']).optional(),
+    /** Admins: the sessions of the user with this name. */
+    owner: z.string().min(1).max(40).optional(),
   })
   .strict();
 

@@ -96,6 +96,8 @@ export interface ServerToClientEvents {
   event: (envelope: EventEnvelope) => void;
   /** The client's cursor fell out of the stream's retention: reload the transcript over HTTP. */
   reload: (info: { sessionId: string; reason: string }) => void;
+  /** The connection's API token was revoked; the gateway closes the connection next. */
+  unauthorized: (info: { code: string; message: string }) => void;
 }
 
 export interface ClientToServerEvents {

@@ -4,25 +4,27 @@ import type { Redis } from 'ioredis';
 
 /**
  * A Lua script from `scripts/`, run by EVALSHA with a fallback to EVAL when the server has not
- * seen it (after a restart or on a fresh replica).
+ * seen it (after a restart or on a fresh replica). The file name ends in its number of keys, or
+ * in `-n` for a script whose keys depend on configuration (its header says how they are laid out).
  */
 export class LuaScript {
   readonly name: string;
-  readonly numberOfKeys: number;
+  /** `undefined` for a `-n` script. */
+  readonly numberOfKeys: number | undefined;
   readonly #source: string;
   readonly #sha: string;
 
   constructor(fileName: string) {
-    const match = /-(\d+)\.lua$/.exec(fileName);
+    const match = /-(\d+|n)\.lua$/.exec(fileName);
     if (!match?.[1]) throw new Error(`script ${fileName} must end in -<numberOfKeys>.lua`);
     this.name = fileName;
-    this.numberOfKeys = Number(match[1]);
+    this.numberOfKeys = match[1] === 'n' ? undefined : Number(match[1]);
     this.#source = readFileSync(new URL(`./scripts/${fileName}`, import.meta.url), 'utf8');
     this.#sha = createHash('sha1').update(this.#source).digest('hex');
   }
 
   async run(redis: Redis, keys: string[], args: (string | number)[]): Promise<unknown> {
-    if (keys.length !== this.numberOfKeys) {
+    if (this.numberOfKeys !== undefined && keys.length !== this.numberOfKeys) {
       throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
     }
     try {

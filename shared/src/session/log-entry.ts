@@ -45,6 +45,15 @@ const base = {
   turnId: z.string(),
   epoch: z.number().int().nonnegative(),
   at: z.number().int(),
+  /**
+   * The workspace tree (workspace-tree.ts) this entry's step left, on the last entry of a step
+   * that changed the workspace. The workspace after any entry is the latest tree recorded up to it,
+   * or the session's initial tree.
+   */
+  workspace: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 };
 
 /**
@@ -149,9 +158,9 @@ export const logEntrySchema = z.discriminatedUnion('kind', [
 export type LogEntry = z.infer<typeof logEntrySchema>;
 export type LogEntryKind = LogEntry['kind'];
 
-/** An entry before the committer stamps it with its position in the log. */
+/** An entry before the committer stamps it with its position in the log (and workspace tree). */
 export type NewLogEntry = LogEntry extends infer E
   ? E extends LogEntry
-    ? Omit<E, 'seq' | 'epoch' | 'at' | 'turnId'>
+    ? Omit<E, 'seq' | 'epoch' | 'at' | 'turnId' | 'workspace'>
     : never
   : never;

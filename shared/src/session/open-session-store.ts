@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../obs/logger.ts';
 import { openBlobStore, type StoreConfig } from './open-blob-store.ts';
-import { SessionStore } from './session-store.ts';
+import { SessionStore, type SessionStoreOptions } from './session-store.ts';
 
 /**
  * The `SessionStore` a Tern process uses: the blob store BLOB_STORE names, snapshot packs every
@@ -13,8 +13,10 @@ export function openSessionStore(
   redis: Redis,
   config: StoreConfig & Pick<Config, 'SESSION_SNAPSHOT_EVERY'>,
   logger: Pick<Logger, 'warn'>,
+  observe: Pick<SessionStoreOptions, 'onCommit'> = {},
 ): SessionStore {
   return new SessionStore(redis, openBlobStore(config), {
+    ...observe,
     snapshotEvery: config.SESSION_SNAPSHOT_EVERY,
     onError: (error, sessionId) =>
       logger.warn(

@@ -104,6 +104,7 @@ async function rebuild(
   const meta: Record<string, string | number> = {
     ...settings.strings,
     id,
+    owner: settings.strings.owner ?? manifest?.owner ?? '',
     title: manifest?.title ?? settings.strings.title ?? 'Recovered session',
     model: manifest?.model ?? settings.strings.model ?? '',
     createdAt,
@@ -135,6 +136,9 @@ async function rebuild(
   const inputs = [...head.inputs].flatMap(([seq, input]) => [String(seq), JSON.stringify(input)]);
   if (inputs.length > 0) tx.hset(redisKeys.inputs(id), ...inputs);
   tx.zadd(redisKeys.sessionIndex, createdAt, id);
+  if (meta.owner) tx.zadd(redisKeys.ownerIndex(String(meta.owner)), createdAt, id);
+  // The source keeps the segments this fork shares only while it knows of the fork.
+  if (settings.strings.forkOf) tx.zadd(redisKeys.forks(settings.strings.forkOf), createdAt, id);
   await tx.exec();
   return {
     id,

@@ -27,9 +27,10 @@ export const STALE_FORK_MS = 10 * 60_000;
  *    worker still running it is fenced, and no fork of it can be registered.
  * 2. Keys the script cannot name (one per tool proposal, any added later) are found by a SCAN of
  *    the session's `{id}` hash tag.
- * 3. The blobs go. When forks still share the session's segments, only the segments stay, under
- *    the tombstone, until the last fork is deleted; that deletion finishes this one (and so on up
- *    a chain of deleted ancestors).
+ * 3. The blobs go. When forks still share the session's segments and workspace store (`ws/`:
+ *    file blobs and trees, see workspace-store.ts), only those stay, under the tombstone, until the
+ *    last fork is deleted; that deletion finishes this one (and so on up a chain of deleted
+ *    ancestors).
  *
  * Every step is idempotent and the tombstone records what is left, so deleting again after a
  * crash finishes the job (the second call answers `not_found`).
@@ -40,6 +41,8 @@ export async function deleteSession(
   options: { force?: boolean; now?: number } = {},
 ): Promise<DeleteResult> {
   const now = options.now ?? Date.now();
+  // Read before the script removes the meta: the owner's index entry goes with the session.
+  const owner = await store.owner(id);
   const [code, , , running, inputSeq] = (await scripts.deleteSession.run(
     store.redis,
     [
@@ -65,7 +68,9 @@ export async function deleteSession(
     await store.redis.publish(redisKeys.cancelChannel, `${id} ${turnIdFor(id, running)}`);
   }
   await deleteLeftoverKeys(store, id);
-  await store.redis.zrem(redisKeys.sessionIndex, id);
+  const unindex = store.redis.multi().zrem(redisKeys.sessionIndex, id);
+  if (owner) unindex.zrem(redisKeys.ownerIndex(owner), id);
+  await unindex.exec();
   await releaseBlobs(store, id, now);
   return code === 1 ? { kind: 'deleted', inputSeq } : { kind: 'not_found' };
 }
@@ -83,7 +88,7 @@ async function deleteLeftoverKeys(store: SessionStore, id: string): Promise<void
 }
 
 /**
- * Removes a deleted session's blobs, keeping its segments while forks share them. When the last
+ * Removes a deleted session's blobs, keeping what forks share while they exist. When the last
  * blob is gone the tombstone goes too, and the session is forgotten by its parent, whose own
  * deletion may have been waiting for it.
  */
@@ -93,7 +98,7 @@ async function releaseBlobs(store: SessionStore, id: string, now: number): Promi
     await forgetStaleForks(store, current, now);
     if ((await store.redis.zcard(redisKeys.forks(current))) > 0) {
       // Forks can no longer be added (registering needs the session), only removed.
-      await deleteAllButSegments(store, current);
+      await deleteAllButShared(store, current);
       return;
     }
     await store.blobs.deletePrefix(blobKeys.sessionPrefix(current));
@@ -112,15 +117,19 @@ async function releaseBlobs(store: SessionStore, id: string, now: number): Promi
   }
 }
 
-/** Deletes folder by folder (workspace, proposals, …), then loose blobs (the descriptor). */
-async function deleteAllButSegments(store: SessionStore, id: string): Promise<void> {
+/** Folders of a session's blobs that its forks read. */
+const SHARED_FOLDERS: ReadonlySet<string> = new Set(['segments', 'ws']);
+
+/** Deletes folder by folder (proposals, snapshots, …), then loose blobs (the descriptor). */
+async function deleteAllButShared(store: SessionStore, id: string): Promise<void> {
   const prefix = blobKeys.sessionPrefix(id);
   const doomed = new Set<string>();
   for (const key of await store.blobs.list(prefix)) {
     const rest = key.slice(prefix.length);
     const slash = rest.indexOf('/');
+    const folder = rest.slice(0, slash);
     if (slash === -1) doomed.add(key);
-    else if (rest.slice(0, slash) !== 'segments') doomed.add(prefix + rest.slice(0, slash + 1));
+    else if (!SHARED_FOLDERS.has(folder)) doomed.add(`${prefix}${folder}/`);
   }
   for (const target of doomed) await store.blobs.deletePrefix(target);
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { modelRefSchema, simControlsSchema, workspacePathSchema } from '../protocol/api.ts';
 import { approvalPolicySchema } from '../protocol/approval-policy.ts';
 import { logEntrySchema } from './log-entry.ts';
+import { workspaceModeSchema } from './workspace-tree.ts';
 
 /**
  * A session exported as NDJSON (`application/x-ndjson`), one JSON object per line, each with a
@@ -32,6 +33,8 @@ export const exportHeaderSchema = z
     version: z.literal(EXPORT_VERSION),
     /** The id the session had where it was exported; an import gets a fresh one. */
     sessionId: z.string(),
+    /** The exporting deployment's user id of the owner; an import is owned by the importer. */
+    owner: z.string().max(100).optional(),
     title: z.string().trim().min(1).max(200),
     model: modelRefSchema,
     systemPrompt: z.string().max(20_000),
@@ -53,8 +56,17 @@ const base64 = z
   .string()
   .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'not base64');
 
+/**
+ * A workspace path. `mode` (workspace-tree.ts) is absent for a regular file; an executable file
+ * is `0o100755`, a symlink `0o120000` with its target as content, an empty folder `0o040000`.
+ */
 export const exportFileLineSchema = z
-  .object({ type: z.literal('file'), path: workspacePathSchema, base64 })
+  .object({
+    type: z.literal('file'),
+    path: workspacePathSchema,
+    base64,
+    mode: workspaceModeSchema.optional(),
+  })
   .strict();
 
 export const exportEndLineSchema = z

@@ -8,8 +8,10 @@ import {
   type ExportHeader,
   type ExportLine,
 } from './session-export-format.ts';
-import { blobKeys, parseSegmentName, redisKeys, segmentBlobKey } from './session-keys.ts';
+import { parseSegmentName, redisKeys, segmentBlobKey } from './session-keys.ts';
 import type { SessionStore } from './session-store.ts';
+import { treeContents, WorkspaceObjects } from './workspace-store.ts';
+import { FILE_MODE } from './workspace-tree.ts';
 
 /**
  * A session as NDJSON lines (see `session-export-format.ts`), or `undefined` when it does not
@@ -31,6 +33,7 @@ export async function exportSession(
     format: EXPORT_FORMAT,
     version: EXPORT_VERSION,
     sessionId: id,
+    ...(meta.owner ? { owner: meta.owner } : {}),
     title: meta.title,
     model: meta.model,
     systemPrompt: meta.systemPrompt,
@@ -60,21 +63,29 @@ async function* lines(
   const line = (value: ExportLine) => `${JSON.stringify(value)}\n`;
   yield line(header);
   let entries = 0;
+  let tree: string | undefined;
   for (const item of items) {
     const key = segmentBlobKey(id, item);
     const bytes = await store.blobs.get(key);
     if (!bytes) throw new Error(`session ${id}: segment ${key} is missing from the store`);
     for (const entry of decodeSegment(key, bytes)) {
       entries += 1;
+      tree = entry.workspace ?? tree;
       yield line({ type: 'entry', entry });
     }
   }
+  // The workspace as the exported log leaves it; the import stores it as its initial tree.
   let files = 0;
-  for (const path of await store.workspaceFiles(id)) {
-    const bytes = await store.blobs.get(blobKeys.workspaceFile(id, path));
-    if (!bytes) continue;
+  const { base, objects } = await WorkspaceObjects.open(store.blobs, id);
+  const workspace = await objects.readTree(tree ?? base.tree);
+  for await (const { file, bytes } of treeContents(objects, workspace)) {
     files += 1;
-    yield line({ type: 'file', path, base64: Buffer.from(bytes).toString('base64') });
+    yield line({
+      type: 'file',
+      path: file.path,
+      base64: Buffer.from(bytes).toString('base64'),
+      ...(file.mode === FILE_MODE ? {} : { mode: file.mode }),
+    });
   }
   yield line({ type: 'end', entries, files });
 }

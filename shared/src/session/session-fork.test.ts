@@ -9,6 +9,7 @@ import { forkSession } from './session-fork.ts';
 import { blobKeys, redisKeys } from './session-keys.ts';
 import { SessionStore } from './session-store.ts';
 import { turn, writeTurns } from './session-test-log.ts';
+import { WorkspaceObjects } from './workspace-store.ts';
 
 let redis: TestRedis;
 let dir: string;
@@ -67,8 +68,13 @@ describe('forkSession', () => {
       Buffer.from((await store.blobs.get(blobKeys.meta(forked.id)))!).toString('utf8'),
     );
     expect(descriptor.forkedFrom).toEqual({ sessionId: src.id, seq: 6 });
-    const file = await store.blobs.get(blobKeys.workspaceFile(forked.id, 'src/a.txt'));
-    expect(Buffer.from(file!).toString('utf8')).toBe('alpha');
+    // The fork reads its source's workspace store instead of copying it.
+    const { base, objects } = await WorkspaceObjects.open(store.blobs, forked.id);
+    expect(base.ancestors).toEqual([src.id]);
+    const [file] = (await objects.readTree(base.tree)).files;
+    expect(file?.path).toBe('src/a.txt');
+    expect(Buffer.from(await objects.blob(file!)).toString('utf8')).toBe('alpha');
+    expect(await store.blobs.list(blobKeys.workspaceBlobsPrefix(forked.id))).toEqual([]);
   });
 
   it('rewrites only the segment that straddles atSeq, as the fork’s own first part', async () => {
@@ -125,7 +131,7 @@ describe('forkSession', () => {
 });
 
 describe('deleting a session that forks share', () => {
-  it('keeps the shared segments under a tombstone until the last fork is deleted', async () => {
+  it('keeps the shared segments and workspace under a tombstone until the last fork is deleted', async () => {
     const src = await source();
     const forked = await fork(src.id, 4);
     expect(await deleteSession(store, src.id)).toMatchObject({ kind: 'deleted' });
@@ -134,10 +140,14 @@ describe('deleting a session that forks share', () => {
     expect(await keysOf(src.id)).toEqual([redisKeys.deleted(src.id), redisKeys.forks(src.id)]);
     const kept = await blobsOf(src.id);
     expect(kept.length).toBeGreaterThan(0);
-    expect(kept.every((k) => k.startsWith(blobKeys.segmentsPrefix(src.id)))).toBe(true);
+    const shared = [blobKeys.segmentsPrefix(src.id), blobKeys.workspaceStorePrefix(src.id)];
+    expect(kept.every((k) => shared.some((prefix) => k.startsWith(prefix)))).toBe(true);
     // The fork still loads, on a cold process too, and can be forked in turn.
     const cold = new SessionStore(redis.client, store.blobs);
     expect(await cold.entries(forked.id)).toEqual(src.entries.slice(0, 4));
+    const { base, objects } = await WorkspaceObjects.open(store.blobs, forked.id);
+    const [file] = (await objects.readTree(base.tree)).files;
+    expect(Buffer.from(await objects.blob(file!)).toString('utf8')).toBe('alpha');
     expect(await forkSession(store, src.id)).toEqual({ kind: 'not_found' });
 
     expect(await deleteSession(store, forked.id)).toMatchObject({ kind: 'deleted' });
@@ -190,6 +200,8 @@ describe('deleting a session that forks share', () => {
     expect(await deleteSession(store, src.id, { now: now + STALE_FORK_MS })).toEqual({
       kind: 'not_found',
     });
+    // Background manifest writes of the source's last commits take themselves back once settled.
+    await store.mirror.settled();
     expect(await keysOf(src.id)).toEqual([]);
     expect(await blobsOf(src.id)).toEqual([]);
   });

@@ -9,11 +9,14 @@ import {
   segmentName,
 } from './session-keys.ts';
 import { type SessionMeta, SessionStore } from './session-store.ts';
+import { forkWorkspace } from './workspace-store.ts';
 
 export type ForkOptions = {
   /** The last entry the fork keeps; the source's last seq when omitted. */
   atSeq?: number | undefined;
   title?: string | undefined;
+  /** Who owns the fork (the user forking); the source's owner when omitted. */
+  owner?: string | undefined;
   now?: number;
 };
 
@@ -29,13 +32,16 @@ type SegmentRef = { item: string; first: number; last: number };
  *
  * Segments are immutable, so the fork's segment list references the source's segment blobs (as
  * `<owner>/<first>-<last>` items, see `segmentBlobKey`) and only the segment that straddles
- * `atSeq` is rewritten, its first part becoming the fork's own first segment. Forking costs one
- * blob write at most plus the workspace copy, whatever the log's length.
+ * `atSeq` is rewritten, its first part becoming the fork's own first segment. The workspace is
+ * shared the same way: trees and file blobs are immutable and named by their hash, so the fork
+ * reads its source's (workspace-store.ts) and starts from the tree the log records at `atSeq`.
+ * Forking costs two small blob writes at most, whatever the log's or the workspace's size.
  *
  * Sharing is safe against deletion because the fork is registered in the source's `forks` set
  * (atomically with a check that the source still exists) before the fork becomes visible: a
- * deleted source keeps its segments, under a tombstone, until its last fork is deleted. A fork of
- * a fork references blobs of both; the chain of registrations keeps every ancestor's alive.
+ * deleted source keeps its segments and workspace store, under a tombstone, until its last fork is
+ * deleted. A fork of a fork references blobs of both; the chain of registrations keeps every
+ * ancestor's alive.
  */
 export async function forkSession(
   store: SessionStore,
@@ -65,6 +71,7 @@ export async function forkSession(
 
   const meta: SessionMeta = {
     id,
+    owner: options.owner ?? source.owner,
     title: options.title ?? source.title,
     model: source.model,
     systemPrompt: source.systemPrompt,
@@ -83,7 +90,7 @@ export async function forkSession(
     epoch: source.epoch,
     forkedFrom: { sessionId: sourceId, seq: atSeq },
   };
-  await copyWorkspace(store, sourceId, id);
+  await forkWorkspace(store.blobs, sourceId, id);
   await store.blobs.put(blobKeys.meta(id), JSON.stringify(meta));
 
   const registered = await scripts.registerFork.run(
@@ -101,6 +108,7 @@ export async function forkSession(
     .multi()
     .hset(redisKeys.meta(id), { ...fields, forkOf: sourceId, forkSeq: atSeq });
   if (kept.length > 0) tx.rpush(redisKeys.segments(id), ...kept);
+  if (meta.owner) tx.zadd(redisKeys.ownerIndex(meta.owner), now, id);
   await tx.zadd(redisKeys.sessionIndex, now, id).exec();
   await mirrorHead(store, id);
   return { kind: 'forked', meta };
@@ -192,20 +200,4 @@ function lastUserInput(entries: LogEntry[]): number | undefined {
     if (entry.kind === 'user_message') return entry.inputSeq;
   }
   return undefined;
-}
-
-/**
- * Workspace files are copied, not shared: unlike segments they are rewritten in place by later
- * steps. (With content-addressed workspaces the fork will reference the source's tree instead.)
- */
-async function copyWorkspace(store: SessionStore, from: string, to: string): Promise<void> {
-  const paths = await store.workspaceFiles(from);
-  for (let i = 0; i < paths.length; i += 16) {
-    await Promise.all(
-      paths.slice(i, i + 16).map(async (path) => {
-        const bytes = await store.blobs.get(blobKeys.workspaceFile(from, path));
-        if (bytes) await store.blobs.put(blobKeys.workspaceFile(to, path), bytes);
-      }),
-    );
-  }
 }

@@ -9,9 +9,9 @@ import type { LogEntry } from './log-entry.ts';
 import { exportSession } from './session-export.ts';
 import { forkSession } from './session-fork.ts';
 import { importSession, parseImport } from './session-import.ts';
-import { blobKeys } from './session-keys.ts';
 import { SessionStore } from './session-store.ts';
 import { turn, writeTurns } from './session-test-log.ts';
+import { seedWorkspace } from './workspace-store.ts';
 
 let redis: TestRedis;
 let dir: string;
@@ -75,7 +75,10 @@ describe('export and import', () => {
       sim: { scenario: 'demo' },
       files: { 'docs/readme.md': '# hello\n' },
     });
-    await store.blobs.put(blobKeys.workspaceFile(meta.id, 'bin/blob'), Uint8Array.of(0, 255, 10));
+    await seedWorkspace(store.blobs, meta.id, [
+      { path: 'bin/blob', bytes: Uint8Array.of(0, 255, 10) },
+      { path: 'docs/readme.md', bytes: Buffer.from('# hello\n') },
+    ]);
     const original = await writeTurns(store, meta.id, [turn('one'), turn('two')], 3);
     const forked = await forkSession(store, meta.id, { atSeq: 3 });
     if (forked.kind !== 'forked') throw new Error(forked.kind);
@@ -181,13 +184,47 @@ describe('export and import', () => {
     '/etc/passwd',
     'a/./b',
     'a//b',
-    'with space',
+    'trailing/',
     'nul\u0000byte',
   ])('refuses the workspace path %j', (path) => {
     const file = { type: 'file', path, base64: '' };
     expect(refusal(ndjson(header, file, end(0, 1)))).toMatchObject({
       code: 'invalid_import',
       line: 2,
+    });
+  });
+
+  it('accepts any name a workspace can hold, and modes', () => {
+    const files = [
+      { type: 'file', path: 'docs/My Notes (1).md', base64: 'aGk=' },
+      { type: 'file', path: 'données/é.txt', base64: '' },
+      { type: 'file', path: 'run.sh', base64: '', mode: 0o100755 },
+      {
+        type: 'file',
+        path: 'link',
+        base64: Buffer.from('run.sh').toString('base64'),
+        mode: 0o120000,
+      },
+      { type: 'file', path: 'empty', base64: '', mode: 0o040000 },
+    ];
+    const parsed = parseImport(ndjson(header, entry, ...files, end(1, files.length)));
+    expect(parsed.files.map((f) => [f.path, f.mode])).toEqual([
+      ['docs/My Notes (1).md', undefined],
+      ['données/é.txt', undefined],
+      ['run.sh', 0o100755],
+      ['link', 0o120000],
+      ['empty', 0o040000],
+    ]);
+  });
+
+  it('refuses a file that is also a folder of another path, naming the line', () => {
+    const files = [
+      { type: 'file', path: 'a', base64: '' },
+      { type: 'file', path: 'a/b', base64: '' },
+    ];
+    expect(refusal(ndjson(header, entry, ...files, end(1, 2)))).toMatchObject({
+      code: 'invalid_import',
+      line: 4,
     });
   });
 });

@@ -1,5 +1,4 @@
 import { TernError } from '../errors/tern-error.ts';
-import { assertValidKey } from './blob-store.ts';
 import type { LogEntry } from './log-entry.ts';
 import { encodeSegment } from './segment-codec.ts';
 import {
@@ -14,11 +13,13 @@ import {
 import { mirrorHead } from './session-fork.ts';
 import { blobKeys, redisKeys, segmentName } from './session-keys.ts';
 import { type SessionMeta, SessionStore, turnIdFor } from './session-store.ts';
+import { type SeedFile, seedWorkspace } from './workspace-store.ts';
+import { DIR_MODE, pathProblem } from './workspace-tree.ts';
 
 export type ParsedImport = {
   header: ExportHeader;
   entries: LogEntry[];
-  files: { path: string; bytes: Buffer }[];
+  files: SeedFile[];
 };
 
 /** Entries per stored segment of an imported log: few blobs to load, none too large. */
@@ -50,6 +51,8 @@ export function parseImport(text: string): ParsedImport {
   const entries: LogEntry[] = [];
   const files: ParsedImport['files'] = [];
   const paths = new Set<string>();
+  /** Every folder the paths so far lie in. */
+  const folders = new Set<string>();
   let ended = false;
   for (let i = 0; i < lines.length; i++) {
     const n = i + 1;
@@ -78,11 +81,24 @@ export function parseImport(text: string): ParsedImport {
     } else if (type === 'file') {
       const parsed = exportFileLineSchema.safeParse(value);
       if (!parsed.success) throw invalid(n, `not a workspace file: ${issues(parsed.error)}`);
-      const { path, base64 } = parsed.data;
+      const { path, base64, mode } = parsed.data;
       if (!storablePath(path)) throw invalid(n, `path ${JSON.stringify(path)} is not allowed`);
       if (paths.has(path)) throw invalid(n, `file ${path} appears twice`);
+      // A file, symlink or empty folder cannot also be a folder of other paths.
+      const parents = path.split('/').slice(0, -1);
+      const parent = parents
+        .map((_, i) => parents.slice(0, i + 1).join('/'))
+        .find((p) => paths.has(p));
+      if (parent !== undefined || folders.has(path)) {
+        throw invalid(n, `file ${path} and ${parent ?? `files under ${path}/`} cannot both exist`);
+      }
+      const bytes = Buffer.from(base64, 'base64');
+      if (mode === DIR_MODE && bytes.byteLength > 0) {
+        throw invalid(n, `${path} is an empty folder and has no content`);
+      }
       paths.add(path);
-      files.push({ path, bytes: Buffer.from(base64, 'base64') });
+      for (let i = 1; i <= parents.length; i++) folders.add(parents.slice(0, i).join('/'));
+      files.push({ path, bytes, ...(mode === undefined ? {} : { mode }) });
     } else if (type === 'end') {
       const parsed = exportEndLineSchema.safeParse(value);
       if (!parsed.success) throw invalid(n, `not an end line: ${issues(parsed.error)}`);
@@ -126,15 +142,12 @@ function parseHeader(value: unknown): ExportHeader {
   return parsed.data;
 }
 
-/** Beyond the schema's no-`..` rule: the path must also be a valid blob key, without `.` parts. */
+/**
+ * Beyond the schema's no-`..` rule: no empty or `.` parts either. Any other name a workspace can
+ * hold is fine (spaces, any script): files are stored by content hash, not under their path.
+ */
 function storablePath(path: string): boolean {
-  if (path.split('/').includes('.')) return false;
-  try {
-    assertValidKey(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return pathProblem(path) === undefined;
 }
 
 /**
@@ -147,6 +160,8 @@ export async function importSession(
   store: SessionStore,
   parsed: ParsedImport,
   now = Date.now(),
+  /** The importing user, who owns the new session (the export's owner is another deployment's). */
+  owner = '',
 ): Promise<SessionMeta> {
   const id = SessionStore.newSessionId();
   const turnIds = new Map<string, string>();
@@ -159,8 +174,10 @@ export async function importSession(
     }
     return mapped;
   };
+  // Trees the entries name are in the exporting store, not here: the export's workspace becomes
+  // the session's initial tree, as of its last entry.
   const entries = parsed.entries.map(
-    (e) => ({ ...e, turnId: restamp(e.turnId), epoch: 0 }) as LogEntry,
+    ({ workspace: _, ...e }) => ({ ...e, turnId: restamp(e.turnId), epoch: 0 }) as LogEntry,
   );
   let inputSeq = 0;
   for (const e of entries) if (e.kind === 'user_message') inputSeq = Math.max(inputSeq, e.inputSeq);
@@ -168,6 +185,7 @@ export async function importSession(
   const { header } = parsed;
   const meta: SessionMeta = {
     id,
+    owner,
     title: header.title,
     model: header.model,
     systemPrompt: header.systemPrompt,
@@ -194,16 +212,11 @@ export async function importSession(
     await store.blobs.put(blobKeys.segment(id, first, last), encodeSegment(chunk));
     segments.push(segmentName(first, last));
   }
-  for (let i = 0; i < parsed.files.length; i += 16) {
-    await Promise.all(
-      parsed.files
-        .slice(i, i + 16)
-        .map((f) => store.blobs.put(blobKeys.workspaceFile(id, f.path), f.bytes)),
-    );
-  }
+  await seedWorkspace(store.blobs, id, parsed.files);
   await store.blobs.put(blobKeys.meta(id), JSON.stringify(meta));
   const tx = store.redis.multi().hset(redisKeys.meta(id), { ...meta });
   if (segments.length > 0) tx.rpush(redisKeys.segments(id), ...segments);
+  if (owner) tx.zadd(redisKeys.ownerIndex(owner), now, id);
   await tx.zadd(redisKeys.sessionIndex, now, id).exec();
   await mirrorHead(store, id);
   return meta;

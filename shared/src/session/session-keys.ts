@@ -4,6 +4,8 @@
  */
 export const redisKeys = {
   sessionIndex: 'tern:sessions',
+  /** ZSET of one user's sessions (scored by creation), for listing a user's own. */
+  ownerIndex: (userId: string) => `tern:sessions:owner:${userId}`,
   meta: (id: string) => `tern:{${id}}:meta`,
   inputs: (id: string) => `tern:{${id}}:inputs`,
   clientIds: (id: string) => `tern:{${id}}:client-ids`,
@@ -44,8 +46,22 @@ export const blobKeys = {
   snapshotsPrefix: (id: string) => `sessions/${id}/snapshots/`,
   /** The head mirrored from Redis: what survives a Redis loss. */
   manifest: (id: string) => `sessions/${id}/manifest.json`,
-  workspaceFile: (id: string, path: string) => `sessions/${id}/workspace/${path}`,
-  workspacePrefix: (id: string) => `sessions/${id}/workspace/`,
+  /**
+   * Where the session's workspace starts and which sessions' workspace stores it also reads
+   * (a fork reads its ancestors'); see workspace-store.ts.
+   */
+  workspaceBase: (id: string) => `sessions/${id}/ws/base.json`,
+  /** Everything of the session's workspace store, kept while forks share it. */
+  workspaceStorePrefix: (id: string) => `sessions/${id}/ws/`,
+  /** A workspace file's bytes (or a symlink's target), named by their sha256. */
+  workspaceBlob: (id: string, sha256: string) => `sessions/${id}/ws/blobs/${sha256}`,
+  workspaceBlobsPrefix: (id: string) => `sessions/${id}/ws/blobs/`,
+  /** A workspace tree object (a root or a page, workspace-tree.ts), named by its sha256. */
+  workspaceTree: (id: string, sha256: string) => `sessions/${id}/ws/trees/${sha256}.json`,
+  workspaceTreesPrefix: (id: string) => `sessions/${id}/ws/trees/`,
+  /** Before content-addressed workspaces, a session's seed files by path; read once to migrate. */
+  legacyWorkspaceFile: (id: string, path: string) => `sessions/${id}/workspace/${path}`,
+  legacyWorkspacePrefix: (id: string) => `sessions/${id}/workspace/`,
 };
 
 /**

@@ -11,6 +11,8 @@ import { packRefSchema } from './snapshot-packs.ts';
 export const manifestSchema = z.object({
   version: z.literal(1),
   sessionId: z.string(),
+  /** The owner's user id, also in `session.json`; absent before users existed. */
+  owner: z.string().optional(),
   title: z.string(),
   model: z.string(),
   epoch: z.number().int().nonnegative(),

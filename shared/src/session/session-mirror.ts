@@ -157,6 +157,7 @@ export class SessionMirror {
     const manifest: Manifest = {
       version: 1,
       sessionId: id,
+      ...(meta.get('owner') ? { owner: meta.get('owner') } : {}),
       title: meta.get('title') ?? '',
       model: meta.get('model') ?? '',
       epoch: num('epoch'),
@@ -168,5 +169,10 @@ export class SessionMirror {
       segments,
     };
     await this.#blobs.put(blobKeys.manifest(id), encodeManifest(manifest));
+    // A deletion that ran while this write was in flight may have listed the session's blobs
+    // before it landed: take it back, so no manifest outlives its session.
+    if ((await this.#redis.exists(redisKeys.meta(id))) === 0) {
+      await this.#blobs.deletePrefix(blobKeys.manifest(id));
+    }
   }
 }

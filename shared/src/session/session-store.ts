@@ -14,11 +14,14 @@ import { encodeSegmentWithDigest } from './segment-codec.ts';
 import { blobKeys, redisKeys, segmentName } from './session-keys.ts';
 import { type LogLoaderOptions, SessionLogLoader } from './session-log-loader.ts';
 import { type MirrorOptions, SessionMirror } from './session-mirror.ts';
+import { seedWorkspace } from './workspace-store.ts';
 
 export type Lease = { sessionId: string; token: string; epoch: number };
 
 export type SessionMeta = {
   id: string;
+  /** The user who owns it: its creator, forker or importer ('' for sessions from before users). */
+  owner: string;
   title: string;
   model: string;
   systemPrompt: string;
@@ -52,7 +55,10 @@ export class FencedError extends Error {
 }
 
 /** How logs are cached and read, and how the head is mirrored to the store (manifest, snapshots). */
-export type SessionStoreOptions = LogLoaderOptions & MirrorOptions;
+export type SessionStoreOptions = LogLoaderOptions & MirrorOptions & { onCommit?: CommitObserver };
+
+/** Sees every commit: how long it took (ms), the segment's size and how the head took it. */
+export type CommitObserver = (commit: { ms: number; bytes: number; result: CommitResult }) => void;
 
 /**
  * Sessions as stored: metadata, inputs, lease and head in Redis; log segments and workspace files
@@ -65,12 +71,14 @@ export class SessionStore {
   /** Writes manifests and snapshots after commits; `settled()` waits for them. */
   readonly mirror: SessionMirror;
   readonly #loader: SessionLogLoader;
+  readonly #onCommit: CommitObserver | undefined;
 
   constructor(redis: Redis, blobs: BlobStore, options: SessionStoreOptions = {}) {
     this.redis = redis;
     this.blobs = blobs;
     this.#loader = new SessionLogLoader(redis, blobs, options);
     this.mirror = new SessionMirror(redis, blobs, this.#loader, options);
+    this.#onCommit = options.onCommit;
   }
 
   static newSessionId(): string {
@@ -78,6 +86,7 @@ export class SessionStore {
   }
 
   async create(init: {
+    owner?: string | undefined;
     title?: string | undefined;
     model: string;
     systemPrompt?: string | undefined;
@@ -91,6 +100,7 @@ export class SessionStore {
     const now = Date.now();
     const meta: SessionMeta = {
       id,
+      owner: init.owner ?? '',
       title: init.title ?? 'New session',
       model: init.model,
       systemPrompt: init.systemPrompt ?? '',
@@ -107,18 +117,22 @@ export class SessionStore {
       startedInputSeq: 0,
       epoch: 0,
     };
-    // Workspace files and the descriptor are stored before the session becomes visible in Redis.
-    await Promise.all(
-      Object.entries(init.files ?? {}).map(([path, content]) =>
-        this.blobs.put(blobKeys.workspaceFile(id, path), content),
-      ),
+    // The workspace and the descriptor are stored before the session becomes visible in Redis.
+    await seedWorkspace(
+      this.blobs,
+      id,
+      Object.entries(init.files ?? {}).map(([path, content]) => ({
+        path,
+        bytes: Buffer.from(content),
+      })),
     );
     await this.blobs.put(blobKeys.meta(id), JSON.stringify(meta));
-    await this.redis
+    const tx = this.redis
       .multi()
       .hset(redisKeys.meta(id), meta)
-      .zadd(redisKeys.sessionIndex, now, id)
-      .exec();
+      .zadd(redisKeys.sessionIndex, now, id);
+    if (meta.owner) tx.zadd(redisKeys.ownerIndex(meta.owner), now, id);
+    await tx.exec();
     return meta;
   }
 
@@ -127,6 +141,7 @@ export class SessionStore {
     if (!raw.id) return undefined;
     return {
       id: raw.id,
+      owner: raw.owner ?? '',
       title: raw.title ?? '',
       model: raw.model ?? '',
       systemPrompt: raw.systemPrompt ?? '',
@@ -164,19 +179,32 @@ export class SessionStore {
       lastSeq: meta.lastSeq,
       inputs: meta.inputSeq,
       doubleTexting: meta.doubleTexting,
+      ...(meta.owner ? { owner: meta.owner } : {}),
       ...(meta.forkedFrom ? { forkedFrom: meta.forkedFrom } : {}),
     };
   }
 
-  /** Newest first; the cursor is an offset into the index. */
-  async list(limit: number, cursor = 0): Promise<{ sessions: SessionMeta[]; next: number | null }> {
-    const ids = await this.redis.zrevrange(redisKeys.sessionIndex, cursor, cursor + limit);
+  /**
+   * Newest first; the cursor is an offset into the index: every session's, or one owner's
+   * (`redisKeys.ownerIndex`).
+   */
+  async list(
+    limit: number,
+    cursor = 0,
+    index: string = redisKeys.sessionIndex,
+  ): Promise<{ sessions: SessionMeta[]; next: number | null }> {
+    const ids = await this.redis.zrevrange(index, cursor, cursor + limit);
     const page = ids.slice(0, limit);
     const metas = await Promise.all(page.map((id) => this.meta(id)));
     return {
       sessions: metas.filter((m): m is SessionMeta => m !== undefined),
       next: ids.length > limit ? cursor + limit : null,
     };
+  }
+
+  /** The session's owner's user id; '' or `undefined` when it has none or does not exist. */
+  async owner(id: string): Promise<string | undefined> {
+    return (await this.redis.hget(redisKeys.meta(id), 'owner')) ?? undefined;
   }
 
   /** Updates title or model; `false` when the session does not exist. */
@@ -389,11 +417,6 @@ export class SessionStore {
     return last[0]?.[0] ?? '0-0';
   }
 
-  async workspaceFiles(id: string): Promise<string[]> {
-    const prefix = blobKeys.workspacePrefix(id);
-    return (await this.blobs.list(prefix)).map((k) => k.slice(prefix.length));
-  }
-
   async acquireLease(
     id: string,
     owner: string,
@@ -440,6 +463,7 @@ export class SessionStore {
     const first = entries[0]?.seq;
     const last = entries.at(-1)?.seq;
     if (first === undefined || last === undefined) return 'committed';
+    const started = performance.now();
     const { text, sha256 } = encodeSegmentWithDigest(entries);
     // Stamped with the epoch and content hash: no other writer can ever produce this key.
     const stamp = { epoch: lease.epoch, sha256 };
@@ -456,6 +480,11 @@ export class SessionStore {
         Date.now(),
       ],
     );
+    this.#onCommit?.({
+      ms: performance.now() - started,
+      bytes: Buffer.byteLength(text),
+      result: result === -1 ? 'fenced' : result === -2 ? 'conflict' : 'committed',
+    });
     if (result === -1) {
       // Fenced by a deletion (it takes the lease with the session): the segment just written
       // belongs to nothing and may have landed after the deletion removed the session's blobs.

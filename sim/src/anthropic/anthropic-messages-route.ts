@@ -60,7 +60,12 @@ export const handleMessages: RouteHandler = async (raw) => {
     thinking: request.thinking,
     toolIds: choice.plan.toolCalls.map(() => toolUseId(random)),
   });
-  const generation = await acquireGeneration(exchange, latency.latency, random);
+  const generation = await acquireGeneration(
+    exchange,
+    latency.latency,
+    random,
+    request.promptTokens,
+  );
   if (!generation) return; // the client left while queued
   try {
     const context: StreamContext = {

@@ -82,7 +82,12 @@ export const handleGeminiModelMethod: RouteHandler = async (exchange) => {
     // One piece per event under `slow_drip`, so every event waits the whole pause.
     wordsPerChunk: choice.fault === 'slow_drip' ? 1 : WORDS_PER_CHUNK,
   });
-  const generation = await acquireGeneration(exchange, latency.latency, random);
+  const generation = await acquireGeneration(
+    exchange,
+    latency.latency,
+    random,
+    request.promptTokens,
+  );
   if (!generation) return; // the client left while queued
   try {
     const envelope = {

@@ -10,7 +10,7 @@ import { checkAuth } from './openai-auth.ts';
 import { chatCompletion } from './openai-completion.ts';
 import { chooseDialect, type OpenAiDialect } from './openai-dialect.ts';
 import { inStreamErrorBody, sendDialectError } from './openai-dialect-errors.ts';
-import { invalidRequest } from './openai-errors.ts';
+import { autoToolChoiceDisabled, invalidRequest, modelNotFound } from './openai-errors.ts';
 import { type FaultAction, OPENAI_FAULTS } from './openai-faults.ts';
 import { dialectCompletionId, dialectToolCallId } from './openai-ids.ts';
 import { leakToolCalls } from './openai-leaked-tool-calls.ts';
@@ -39,6 +39,14 @@ export const handleChatCompletions: RouteHandler = async (exchange) => {
   const parsed = parseChatRequest(bodyText);
   if (!parsed.ok) return sendDialectError(exchange, dialect, { status: 400, body: parsed.error });
   const chat = parsed.request;
+  // vLLM checks the model name, then whether it may parse tool calls, before generating.
+  if (ctx.servedModel !== undefined && chat.model !== ctx.servedModel) {
+    const style = dialect.errorShape === 'openai' ? 'openai' : 'vllm';
+    return sendDialectError(exchange, dialect, modelNotFound(chat.model, style));
+  }
+  if (!dialect.autoToolChoice && chat.autoToolChoice) {
+    return sendDialectError(exchange, dialect, autoToolChoiceDisabled());
+  }
   const request = dialect.alwaysReasons
     ? { ...chat.modelRequest, reasoning: true }
     : chat.modelRequest;
@@ -71,7 +79,13 @@ export const handleChatCompletions: RouteHandler = async (exchange) => {
     wholeArguments: dialect.argumentsInOneDelta,
   });
   const toolCallIds = plan.toolCalls.map(() => dialectToolCallId(dialect, random));
-  const generation = await acquireGeneration(exchange, latency.latency, random);
+  const generation = await acquireGeneration(
+    exchange,
+    latency.latency,
+    random,
+    chat.promptTokens,
+    output.completionTokens,
+  );
   if (!generation) return; // the client left while queued
   try {
     const reply: StreamContext = {

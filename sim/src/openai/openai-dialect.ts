@@ -29,6 +29,12 @@ export interface OpenAiDialect {
    */
   leakToolCallsAsText: boolean;
   /**
+   * Served with `--enable-auto-tool-choice --tool-call-parser …`. Without them vLLM refuses any
+   * request whose tools are on `auto` (the default once `tools` is sent) with a 400 `"auto" tool
+   * choice requires …`, before generating; `none`, `required` and a named tool still work.
+   */
+  autoToolChoice: boolean;
+  /**
    * Error bodies: OpenAI's `{error:{message,type,param,code}}`; vLLM's old flat
    * `{object:"error",message,type,param,code:<status>}` (the SDK cannot read its message: it
    * reports "400 status code (no body)"); vLLM's newer `{error:{message,type,param,code:<status>}}`.
@@ -51,6 +57,7 @@ export const OPENAI_DIALECT_NAMES = [
   'vllm-stop-finish',
   'vllm-new-errors',
   'vllm-reasoning',
+  'vllm-no-auto-tools',
 ] as const;
 
 export type OpenAiDialectName = (typeof OPENAI_DIALECT_NAMES)[number];
@@ -62,6 +69,7 @@ const OPENAI: Omit<OpenAiDialect, 'name'> = {
   omitEmptyArguments: false,
   finishStopOnToolCalls: false,
   leakToolCallsAsText: false,
+  autoToolChoice: true,
   errorShape: 'openai',
   contextOverflowStyle: 'openai',
   reasoningField: 'reasoning_content',
@@ -77,6 +85,7 @@ const VLLM: Omit<OpenAiDialect, 'name'> = {
   omitEmptyArguments: true,
   finishStopOnToolCalls: false,
   leakToolCallsAsText: false,
+  autoToolChoice: true,
   errorShape: 'vllm-legacy',
   contextOverflowStyle: 'vllm',
   reasoningField: 'reasoning_content',
@@ -91,6 +100,7 @@ export const OPENAI_DIALECTS: Readonly<Record<OpenAiDialectName, OpenAiDialect>>
   'vllm-stop-finish': { name: 'vllm-stop-finish', ...VLLM, finishStopOnToolCalls: true },
   'vllm-new-errors': { name: 'vllm-new-errors', ...VLLM, errorShape: 'vllm' },
   'vllm-reasoning': { name: 'vllm-reasoning', ...VLLM, alwaysReasons: true },
+  'vllm-no-auto-tools': { name: 'vllm-no-auto-tools', ...VLLM, autoToolChoice: false },
 };
 
 export const DIALECT_HEADER = 'x-tern-sim-dialect';

@@ -36,6 +36,30 @@ export function unknownUrl(method: string, path: string): OpenAiErrorBody {
   return invalidRequest(`Invalid URL (${method} ${path})`);
 }
 
+/** A model the server does not serve: OpenAI's wording, or vLLM's (`_check_model`). */
+export function modelNotFound(model: string, style: 'openai' | 'vllm'): OpenAiErrorResponse {
+  return style === 'openai'
+    ? {
+        status: 404,
+        body: invalidRequest(
+          `The model \`${model}\` does not exist or you do not have access to it.`,
+          null,
+          'model_not_found',
+        ),
+      }
+    : { status: 404, body: invalidRequest(`The model \`${model}\` does not exist.`) };
+}
+
+/** vLLM started without `--enable-auto-tool-choice` / `--tool-call-parser` (`serving_chat.py`). */
+export function autoToolChoiceDisabled(): OpenAiErrorResponse {
+  return {
+    status: 400,
+    body: invalidRequest(
+      '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+    ),
+  };
+}
+
 export function serverError(): OpenAiErrorBody {
   return openAiError(
     'The server had an error while processing your request. Sorry about that!',

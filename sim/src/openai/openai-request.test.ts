@@ -106,6 +106,7 @@ describe('parseChatRequest', () => {
       // rules + read a.md + (read_file + its arguments) + alpha
       promptTokens: 2 + 4 + (3 + 11) + 2,
       reasoningEffort: undefined,
+      autoToolChoice: true,
       modelRequest: {
         toolNames: ['read_file'],
         reasoning: false,
@@ -127,6 +128,7 @@ describe('parseChatRequest', () => {
       tool_choice: 'none',
     });
     expect(result.ok && result.request.modelRequest.toolNames).toEqual([]);
+    expect(result.ok && result.request.autoToolChoice).toBe(false);
   });
 
   it('asks the model to reason for any reasoning_effort but none', () => {

@@ -17,6 +17,8 @@ export interface ChatRequest {
   promptTokens: number;
   /** `modelRequest.reasoning` is set when this asks for thinking (anything but `none`). */
   reasoningEffort: string | undefined;
+  /** Tools sent with `tool_choice` `auto`, or with none (vLLM's default once tools are sent). */
+  autoToolChoice: boolean;
   modelRequest: ModelRequest;
 }
 
@@ -79,6 +81,10 @@ function toChatRequest(body: unknown): ChatRequest {
     stop: toStop(body.stop),
     promptTokens,
     reasoningEffort,
+    autoToolChoice:
+      Array.isArray(body.tools) &&
+      body.tools.length > 0 &&
+      (body.tool_choice === undefined || body.tool_choice === 'auto'),
     modelRequest: {
       messages,
       toolNames: body.tool_choice === 'none' ? [] : toolNames(body.tools),

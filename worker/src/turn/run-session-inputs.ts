@@ -1,7 +1,9 @@
 import type { Config } from '@tern/shared/config/config';
+import { CapacityWaitError } from '@tern/shared/llm/capacity-wait-error';
 import { type ModelRegistry, parseModelRef } from '@tern/shared/llm/model-registry';
 import type { Logger } from '@tern/shared/obs/logger';
 import { webhookHooksSchema } from '@tern/shared/protocol/hook-config';
+import type { UserSlots } from '@tern/shared/queue/fair-queue';
 import type { LogEntry, NewLogEntry } from '@tern/shared/session/log-entry';
 import {
   FencedError,
@@ -10,7 +12,11 @@ import {
   type SessionStore,
   turnIdFor,
 } from '@tern/shared/session/session-store';
-import type { TurnIO } from '../agent/agent-types.ts';
+import {
+  type WorkspaceLimits,
+  WorkspaceTooLargeError,
+} from '@tern/shared/session/workspace-limit-error';
+import type { TurnIO, TurnOutcome } from '../agent/agent-types.ts';
 import {
   type ApprovalPolicy,
   approvalPolicySchema,
@@ -24,7 +30,8 @@ import { sessionTools } from '../tools/proposals/session-tools.ts';
 import type { SandboxPolicy } from '../tools/sandbox/sandbox-types.ts';
 import type { CancelListener } from './cancel-listener.ts';
 import { EventPublisher } from './event-publisher.ts';
-import type { WorkspaceCache } from './workspace-cache.ts';
+import { type TurnObservability, type TurnOrigin, TurnTelemetry } from './turn-telemetry.ts';
+import { trackWorkspaceWrites, type Workspace, type WorkspaceCache } from './workspace-cache.ts';
 
 export type TurnDeps = {
   config: Config;
@@ -36,14 +43,28 @@ export type TurnDeps = {
   workerId: string;
   logger: Logger;
   cancels: CancelListener;
+  /** Metrics and traces of the worker's turns; absent, turns report nothing. */
+  obs?: TurnObservability;
+  /** Per-user running-turn limits; absent, none. */
+  slots?: UserSlots;
+  /** Wakes a job parked behind a user's limit (when one of that user's turns ends). */
+  wake?: (jobId: string) => void;
+  /** Aborted when the worker stops: its sessions are handed back at once. */
+  stopping?: AbortSignal;
 };
 
 export const DEFAULT_SYSTEM_PROMPT =
   'You are Tern, a coding agent working in the session workspace. Use the tools to inspect files ' +
   'before answering questions about them, and answer concisely.';
 
-/** Why a job could not run now; the caller re-queues it. */
-export type Deferred = 'lease_held';
+/** Why a job could not run now; the caller re-queues it (for `retryAfterMs`, when given). */
+export type Deferred =
+  | 'lease_held'
+  /** Its user has as many turns running as allowed; a turn of theirs that ends wakes the job. */
+  | 'parked'
+  /** The worker is stopping: another worker resumes the session from its last commit, now. */
+  | 'handed_back'
+  | { reason: 'capacity_wait'; retryAfterMs: number };
 
 /**
  * Runs every input of a session that is not done yet, in order, under the session's lease. Any
@@ -53,18 +74,24 @@ export type Deferred = 'lease_held';
 export async function runSessionInputs(
   deps: TurnDeps,
   sessionId: string,
+  origin?: TurnOrigin,
+  jobId?: string,
 ): Promise<Deferred | undefined> {
   const { store, config } = deps;
   const lease = await store.acquireLease(sessionId, deps.workerId, config.LEASE_TTL_MS);
   if (lease === 'missing') return undefined;
+  deps.obs?.metrics?.leaseAcquisitions.inc({ result: lease === 'held' ? 'held' : 'acquired' });
   if (lease === 'held') return 'lease_held';
 
   const lost = new AbortController();
   const renew = setInterval(
     () => {
+      if (slotOwner !== undefined) deps.slots?.renew(slotOwner, sessionId).catch(() => {});
       store.renewLease(lease, config.LEASE_TTL_MS).then(
         (held) => {
-          if (!held) lost.abort(new FencedError(`lease of ${sessionId} was lost`));
+          if (held || lost.signal.aborted) return;
+          deps.obs?.metrics?.leaseLost.inc();
+          lost.abort(new FencedError(`lease of ${sessionId} was lost`));
         },
         () => {},
       );
@@ -72,25 +99,68 @@ export async function runSessionInputs(
     Math.max(200, Math.floor(config.LEASE_TTL_MS / 3)),
   );
   renew.unref();
+  // Giving the lease up first fences every later commit and event of this run, so what it was
+  // doing is neither recorded as cancelled nor kept: the next runner resumes from the last commit.
+  const handBack = () => {
+    store
+      .releaseLease(lease)
+      .catch(() => {})
+      .finally(() =>
+        lost.abort(new FencedError(`${sessionId} handed back: the worker is stopping`)),
+      );
+  };
+  if (deps.stopping?.aborted) handBack();
+  else deps.stopping?.addEventListener('abort', handBack, { once: true });
+  let turn: TurnTelemetry | undefined;
+  /** The user whose running-turn slot this session holds, once admitted. */
+  let slotOwner: string | undefined;
   try {
     for (;;) {
       const meta = await store.meta(sessionId);
       if (!meta || meta.doneInputSeq >= meta.inputSeq) return undefined;
-      const outcome = await runOneInput(deps, lease, meta, lost.signal);
+      if (deps.stopping?.aborted) return 'handed_back';
+      if (slotOwner === undefined && deps.slots && jobId) {
+        if (!(await deps.slots.admit(meta.owner, sessionId, jobId))) return 'parked';
+        slotOwner = meta.owner;
+      }
+      const telemetry = await TurnTelemetry.start(deps.obs, meta, origin);
+      turn = telemetry;
+      const outcome = await telemetry.run(() =>
+        runOneInput(deps, lease, meta, lost.signal, telemetry),
+      );
       // A turn waiting for a human stays where it is; the decision's job resumes it.
       if (outcome === 'awaiting_approval') return undefined;
       // Steering that missed the turn's last step boundary is answered as the next input.
       await store.requeueSteering(sessionId);
     }
   } catch (error) {
+    // The provider has no capacity for a while: the turn goes back to the queue rather than hold
+    // a worker slot, and resumes from its log.
+    if (CapacityWaitError.is(error)) {
+      const { retryAfterMs } = error;
+      deps.logger.info(
+        { sessionId, ...turn?.bindings, retryAfterMs },
+        'waiting for provider capacity',
+      );
+      return { reason: 'capacity_wait', retryAfterMs };
+    }
+    if (deps.stopping?.aborted && (error instanceof FencedError || lost.signal.aborted)) {
+      deps.logger.info({ sessionId, ...turn?.bindings }, 'handed back: the worker is stopping');
+      return 'handed_back';
+    }
     // Another worker owns the session now; it carries on from the last committed step.
     if (error instanceof FencedError || lost.signal.aborted) {
-      deps.logger.warn({ sessionId, err: String(error) }, 'stopped: lease lost');
+      deps.logger.warn({ sessionId, ...turn?.bindings, err: String(error) }, 'stopped: lease lost');
       return undefined;
     }
     throw error;
   } finally {
     clearInterval(renew);
+    deps.stopping?.removeEventListener('abort', handBack);
+    if (slotOwner !== undefined) {
+      const woken = await deps.slots?.release(slotOwner, sessionId).catch(() => undefined);
+      if (woken) deps.wake?.(woken);
+    }
     await store.releaseLease(lease).catch(() => {});
   }
 }
@@ -100,32 +170,43 @@ async function runOneInput(
   lease: Lease,
   meta: SessionMeta,
   signal: AbortSignal,
+  telemetry: TurnTelemetry,
 ): Promise<'awaiting_approval' | undefined> {
   const { store, config } = deps;
   const sessionId = lease.sessionId;
   const inputSeq = meta.doneInputSeq + 1;
-  const [input, history, workspace] = await Promise.all([
+  const [input, history] = await Promise.all([
     store.input(sessionId, inputSeq),
     store.entries(sessionId),
-    deps.workspaces.ensure(store, sessionId),
   ]);
+  // The workspace as the last committed step left it, whichever worker ran that step.
+  const workspace = await deps.workspaces.open(store, sessionId, history, workspaceLimits(config));
   if (!input) throw new Error(`session ${sessionId} input ${inputSeq} is missing`);
   const turnId = turnIdFor(sessionId, inputSeq);
-  const log = deps.logger.child({ sessionId, turnId });
-  const publisher = new EventPublisher(store, lease, config.EVENT_STREAM_MAXLEN);
+  const log = deps.logger.child(telemetry.bindings);
+  if (config.TERN_LOG_PROMPTS) log.info({ prompt: input.text }, 'turn prompt');
+  const publisher = new EventPublisher(
+    store,
+    lease,
+    config.EVENT_STREAM_MAXLEN,
+    telemetry.publishing,
+  );
   const cancel = deps.cancels.track(sessionId, turnId);
   if (await store.cancelRequested(sessionId, turnId)) deps.cancels.cancel(sessionId, turnId);
   let lastSeq = history.at(-1)?.seq ?? 0;
   const ref = parseModelRef(meta.model);
 
-  const io: TurnIO = {
+  const io: TurnIO = telemetry.instrument(history, {
     stream: deps.models.streamFor(ref.provider),
-    tools: await sessionTools({
-      store,
-      sessionId,
-      workspace: () => workspace,
-      sandbox: deps.sandbox,
-    }),
+    tools: trackWorkspaceWrites(
+      await sessionTools({
+        store,
+        sessionId,
+        workspace: () => workspace.dir,
+        sandbox: deps.sandbox,
+      }),
+      workspace,
+    ),
     now: () => performance.now(),
     emit: (event) => publisher.emit(event),
     signal: AbortSignal.any([signal, cancel.signal]),
@@ -133,10 +214,25 @@ async function runOneInput(
     hooks: hooksFor(config, meta),
     async commit(entries: NewLogEntry[], { final }) {
       const at = Date.now();
-      const stamped = entries.map(
-        (e, i) => ({ ...e, seq: lastSeq + i + 1, turnId, epoch: lease.epoch, at }) as LogEntry,
+      // What the step's tools changed is stored before the step, whose last entry names the tree.
+      // A workspace past its limits is not stored: the step ends the turn with an error instead.
+      const { tree, tooLarge } = await saveWorkspace(workspace, log);
+      const step: NewLogEntry[] = tooLarge
+        ? [...entries, { kind: 'error', code: tooLarge.code, message: tooLarge.message }]
+        : entries;
+      const stamped = step.map(
+        (e, i) =>
+          ({
+            ...e,
+            seq: lastSeq + i + 1,
+            turnId,
+            epoch: lease.epoch,
+            at,
+            ...(tree && i === step.length - 1 ? { workspace: tree } : {}),
+          }) as LogEntry,
       );
-      const result = await store.commit(lease, lastSeq, stamped, final ? inputSeq : undefined);
+      const completes = final || tooLarge ? inputSeq : undefined;
+      const result = await store.commit(lease, lastSeq, stamped, completes);
       if (result !== 'committed') {
         throw new FencedError(`commit to ${sessionId} rejected: ${result}`);
       }
@@ -146,8 +242,18 @@ async function runOneInput(
         await store.setStatus(lease, 'awaiting_approval');
       }
       for (const entry of stamped) publisher.emit({ type: 'entry', entry });
+      if (tooLarge) throw tooLarge;
       return stamped;
     },
+  });
+
+  // A turn handed back for provider capacity leaves once its commit in flight has landed.
+  let landing: Promise<unknown> = Promise.resolve();
+  const commit = io.commit;
+  io.commit = (entries, options) => {
+    const done = commit(entries, options);
+    landing = done.catch(() => {});
+    return done;
   };
 
   // Decisions humans made while the turn waited go into the log before it resumes, so that any
@@ -178,6 +284,21 @@ async function runOneInput(
       ...approvalsFor(config, meta),
       ...(meta.sim ? { headers: simHeaders(meta.sim) } : {}),
     });
+  } catch (error) {
+    if (CapacityWaitError.is(error)) {
+      await landing;
+      publisher.emit({
+        type: 'model_retry',
+        turnId,
+        attempt: 1,
+        delayMs: error.retryAfterMs,
+        code: 'capacity_wait',
+        message: error.message,
+      });
+      await publisher.flush();
+    }
+    if (!WorkspaceTooLargeError.is(error)) throw error;
+    outcome = await stoppedByWorkspace(store, sessionId, turnId, publisher);
   } finally {
     cancel.done();
   }
@@ -193,6 +314,57 @@ async function runOneInput(
     return 'awaiting_approval';
   }
   return undefined;
+}
+
+const workspaceLimits = (config: Config): WorkspaceLimits => ({
+  maxFiles: config.WORKSPACE_MAX_FILES,
+  maxBytes: config.WORKSPACE_MAX_BYTES,
+});
+
+/** Stores what the step's tools changed; the new tree, or the limit the workspace went past. */
+async function saveWorkspace(
+  workspace: Workspace,
+  log: Logger,
+): Promise<{ tree?: string; tooLarge?: WorkspaceTooLargeError }> {
+  try {
+    const saved = await workspace.snapshot();
+    if (saved.skipped.length > 0) {
+      log.warn(
+        { skipped: saved.skipped.slice(0, 20), count: saved.skipped.length },
+        'workspace paths not stored: special files or names that are not UTF-8',
+      );
+    }
+    return saved.tree ? { tree: saved.tree } : {};
+  } catch (error) {
+    if (WorkspaceTooLargeError.is(error)) return { tooLarge: error };
+    throw error;
+  }
+}
+
+/**
+ * The end of a turn whose workspace outgrew its limits: its last commit holds the step's results
+ * and the `workspace_too_large` error and completed the input; watchers hear it finished.
+ */
+async function stoppedByWorkspace(
+  store: SessionStore,
+  sessionId: string,
+  turnId: string,
+  publisher: EventPublisher,
+): Promise<TurnOutcome> {
+  const own = (await store.entries(sessionId)).filter((e) => e.turnId === turnId);
+  const usage = { input: 0, output: 0, cached: 0, reasoning: 0, costUsd: 0 };
+  let steps = 0;
+  for (const entry of own) {
+    if (entry.kind !== 'assistant_message') continue;
+    steps += 1;
+    usage.input += entry.usage.input;
+    usage.output += entry.usage.output;
+    usage.cached += entry.usage.cached;
+    usage.reasoning += entry.usage.reasoning;
+    usage.costUsd += entry.usage.costUsd;
+  }
+  publisher.emit({ type: 'turn_finished', turnId, reason: 'error', usage, steps });
+  return { reason: 'error', state: 'failed', code: 'workspace_too_large', steps, usage };
 }
 
 /** The session's simulator controls as the `x-tern-sim-*` headers the simulator reads. */

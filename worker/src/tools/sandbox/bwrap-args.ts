@@ -115,15 +115,7 @@ export function bwrapArgs(plan: BwrapPlan, host: HostLayout): string[] {
   );
   // After the private /tmp, so that a shared folder under /tmp is not hidden by it.
   for (const dir of policy.sharedPaths ?? []) args.push('--bind', dir, dir);
-  args.push(
-    '--proc',
-    '/proc',
-    '--remount-ro',
-    '/',
-    '--chdir',
-    SANDBOX_WORKSPACE,
-    '--clearenv',
-  );
+  args.push('--proc', '/proc', '--remount-ro', '/', '--chdir', SANDBOX_WORKSPACE, '--clearenv');
   const env: Record<string, string> = {
     PATH: SANDBOX_PATH,
     HOME: '/tmp',

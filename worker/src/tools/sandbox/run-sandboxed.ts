@@ -152,6 +152,7 @@ export async function runSandboxed(options: SandboxOptions): Promise<SandboxResu
     if (exitSignal === 'SIGXCPU') end = 'cpu';
     else if (exitSignal !== null || exit.signal !== null) end = 'signal';
   }
+  policy.onEnd?.(end);
   return {
     end,
     exitCode: exit.code,

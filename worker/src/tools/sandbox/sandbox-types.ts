@@ -45,6 +45,8 @@ export type SandboxPolicy = {
    * workspace is writable.
    */
   sharedPaths?: readonly string[];
+  /** Told how every command ended (the worker counts the sandbox's kills). */
+  onEnd?: (end: SandboxEnd) => void;
 };
 
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
