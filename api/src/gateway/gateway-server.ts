@@ -222,15 +222,22 @@ export async function startGateway(
     }
   }
 
+  /**
+   * Whether events after `after` were trimmed. Trimming (XADD MAXLEN) leaves the stream's
+   * max-deleted-entry-id alone (only XDEL moves it), so the cursor is compared with the oldest
+   * entry left: a client's cursor is an id it was sent, so one older than every retained entry
+   * was trimmed with whatever followed it (when it was the very last one trimmed, the client
+   * reloads needlessly, which is safe). `0-0` asks for whatever is retained.
+   */
   async function lostHistory(sessionId: string, after: string): Promise<boolean> {
     if (after === '0-0') return false;
-    const info = (await store.redis
-      .xinfo('STREAM', redisKeys.events(sessionId))
-      .catch(() => null)) as unknown[] | null;
-    if (!info) return false;
-    const at = info.indexOf('max-deleted-entry-id');
-    const maxDeleted = at >= 0 ? String(info[at + 1]) : '0-0';
-    return compareStreamIds(after, maxDeleted) < 0;
+    const key = redisKeys.events(sessionId);
+    const oldest = (await store.redis.xrange(key, '-', '+', 'COUNT', 1))[0]?.[0];
+    if (oldest !== undefined) return compareStreamIds(after, oldest) < 0;
+    // An empty stream was trimmed to nothing, or never written (then XINFO fails: nothing lost).
+    const info = (await store.redis.xinfo('STREAM', key).catch(() => null)) as unknown[] | null;
+    const at = info?.indexOf('last-generated-id') ?? -1;
+    return at >= 0 && compareStreamIds(after, String(info?.[at + 1])) < 0;
   }
 
   io.on('connection', (socket: TernSocket) => {

@@ -60,6 +60,13 @@ const base = {
  * One entry of a session's append-only log. The log is the truth: transcripts, resumes and
  * client event replays are all derived from it.
  */
+/**
+ * Bumped whenever `logEntrySchema` changes what it accepts or the defaults it fills in. Snapshot
+ * packs record the version that normalised their entries; a pack of the current version is read
+ * without re-validating each entry (its checksum already proves the bytes are the ones written).
+ */
+export const LOG_SCHEMA_VERSION = 1;
+
 export const logEntrySchema = z.discriminatedUnion('kind', [
   z.object({
     ...base,

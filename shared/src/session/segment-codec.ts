@@ -75,6 +75,28 @@ export function parseEntryLines(key: string, body: string, lineOffset: number): 
   return entries;
 }
 
+/**
+ * JSON lines of entries that the current schema wrote itself (checksummed, normalised): only their
+ * shape is checked, not every field.
+ */
+export function parseNormalisedLines(key: string, body: string, lineOffset: number): LogEntry[] {
+  const entries: LogEntry[] = [];
+  const lines = body.split('\n');
+  for (let i = 0; i < lines.length - 1; i++) {
+    let value: { seq?: unknown; kind?: unknown } | null;
+    try {
+      value = JSON.parse(lines[i]!);
+    } catch {
+      throw new CorruptBlobError(key, 'malformed', `line ${i + 1 + lineOffset} is not JSON`);
+    }
+    if (typeof value?.seq !== 'number' || typeof value.kind !== 'string') {
+      throw new CorruptBlobError(key, 'malformed', `line ${i + 1 + lineOffset} is not a log entry`);
+    }
+    entries.push(value as LogEntry);
+  }
+  return entries;
+}
+
 /** True when each entry's seq follows the previous one's. */
 export function contiguous(entries: LogEntry[], after?: number): boolean {
   let previous = after ?? (entries[0] ? entries[0].seq - 1 : 0);

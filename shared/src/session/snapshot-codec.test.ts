@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { turnCommits } from '../../../test/helpers/session-fixtures.ts';
+import { sealLines } from './blob-checksum.ts';
 import { CorruptBlobError } from './corrupt-blob-error.ts';
+import { LOG_SCHEMA_VERSION } from './log-entry.ts';
 import { decodeSegment, encodeSegment } from './segment-codec.ts';
 import { blobKeys } from './session-keys.ts';
 import { decodeSnapshotPack, encodeSnapshotPack } from './snapshot-codec.ts';
@@ -41,6 +43,29 @@ describe('snapshot pack codec', () => {
   it('rejects a pack whose entries do not cover its range', () => {
     const gapped = encodeSnapshotPack({ first: 1, last: 10, items, entries: entries.slice(1) });
     expect(() => decodeSnapshotPack(key, Buffer.from(gapped))).toThrow(CorruptBlobError);
+  });
+
+  it('fills in defaults for packs written before schema versions, and trusts current ones', () => {
+    const pack = { first: 1, last: 10, items, entries };
+    const current = encodeSnapshotPack(pack);
+    expect(current.split('\n')[0]).toContain(`"schema":${LOG_SCHEMA_VERSION}`);
+    // An older pack: no version in its header and an entry missing a defaulted field.
+    const lines = current.split('\n');
+    const header = JSON.parse(lines[0]!);
+    delete header.schema;
+    const at = lines.findIndex((l) => l.includes('"assistant_message"'));
+    const entry = JSON.parse(lines[at]!);
+    delete entry.reasoning;
+    lines[0] = JSON.stringify(header);
+    lines[at] = JSON.stringify(entry);
+    const older = sealLines(`${lines.slice(0, -2).join('\n')}\n`);
+    const decoded = decodeSnapshotPack(key, Buffer.from(older));
+    expect(decoded.entries[at - 1]).toMatchObject({ kind: 'assistant_message', reasoning: '' });
+    // A current pack whose line is not even an entry's shape is still refused.
+    const broken = current.split('\n');
+    broken[1] = JSON.stringify({ hello: 'world' });
+    const resealed = sealLines(`${broken.slice(0, -2).join('\n')}\n`);
+    expect(() => decodeSnapshotPack(key, Buffer.from(resealed))).toThrow(/not a log entry/);
   });
 
   it('detects a flipped byte', () => {

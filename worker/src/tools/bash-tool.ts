@@ -9,7 +9,19 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 /** Per stream, as the model reads it; the sandbox's own cap bounds what is collected at all. */
 const STREAM_BUDGET = 24_000;
 
-const argsSchema = (maxMs: number, defaultMs: number) =>
+/** One schema per limit pair, so that its JSON Schema is converted once (define-tool.ts). */
+const schemas = new Map<string, ReturnType<typeof makeArgsSchema>>();
+const argsSchema = (maxMs: number, defaultMs: number) => {
+  const key = `${maxMs}/${defaultMs}`;
+  let schema = schemas.get(key);
+  if (!schema) {
+    schema = makeArgsSchema(maxMs, defaultMs);
+    schemas.set(key, schema);
+  }
+  return schema;
+};
+
+const makeArgsSchema = (maxMs: number, defaultMs: number) =>
   z.object({
     command: z.string().min(1).describe('Shell script run by bash -lc in the workspace'),
     timeout_ms: z

@@ -13,6 +13,21 @@ export type ToolDefinition<S extends z.ZodType> = {
 };
 
 /**
+ * JSON Schemas by zod schema: tools are built for every turn (they close over its workspace), and
+ * converting a schema costs milliseconds, while the schemas themselves are made once per module.
+ */
+const jsonSchemas = new WeakMap<z.ZodType, Record<string, unknown>>();
+
+function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  let json = jsonSchemas.get(schema);
+  if (!json) {
+    json = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+    jsonSchemas.set(schema, json);
+  }
+  return json;
+}
+
+/**
  * A typed tool: its JSON Schema for the model comes from the zod schema, and its arguments are
  * parsed by the same schema before `execute` sees them.
  */
@@ -22,7 +37,7 @@ export function defineTool<S extends z.ZodType>(definition: ToolDefinition<S>): 
     spec: {
       name,
       description,
-      parameters: z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>,
+      parameters: jsonSchemaOf(schema),
     },
     ...flags,
     async execute(rawArgs, context) {
