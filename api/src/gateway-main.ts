@@ -52,7 +52,7 @@ export async function startGatewayProcess() {
       maxBytes: config.GATEWAY_CLIENT_MAX_BYTES,
       pageSize: config.GATEWAY_CATCH_UP_PAGE,
     },
-    ...(metrics ? { onRelayed: metrics.relayed } : {}),
+    ...(metrics ? { onRelayed: metrics.relayed, onSlowClient: metrics.slowClient } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

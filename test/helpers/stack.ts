@@ -26,6 +26,12 @@ export const entries = {
 const uiDir = join(root, 'ui');
 const nextBin = join(root, 'node_modules/next/dist/bin/next');
 
+/**
+ * How long a process may take to come up. Generous: on a 2-core machine running two stacks at
+ * once, eight Node processes loading their modules together take far longer than alone.
+ */
+const STARTUP_MS = 45_000;
+
 export type StackProcess = { name: string; child: ChildProcess; logFile: string };
 
 export type Stack = {
@@ -164,7 +170,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async addWorker() {
       const n = processes.filter((p) => p.name.startsWith('worker')).length + 1;
       const proc = spawnRole(`worker-${n}`, [entries.worker]);
-      await waitForLog(proc, 'worker ready', 20_000, logs);
+      await waitForLog(proc, 'worker ready', STARTUP_MS, logs);
       return proc;
     },
     async stop() {
@@ -195,7 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...moreApis.map((a, i) => waitForHttp(`${apiUrls[i + 1]}/readyz`, a, logs)),
       waitForHttp(`${stack.gatewayUrl}/readyz`, gateway, logs),
       ...moreGateways.map((g, i) => waitForHttp(`${gatewayUrls[i + 1]}/readyz`, g, logs)),
-      ...workers.map((w) => waitForLog(w, 'worker ready', 20_000, logs)),
+      ...workers.map((w) => waitForLog(w, 'worker ready', STARTUP_MS, logs)),
     ]);
     if (options.ui) {
       ensureUiBuilt();
@@ -230,7 +236,7 @@ export async function waitForHttp(
   url: string,
   proc: StackProcess,
   logs: (name: string) => string,
-  timeoutMs = 20_000,
+  timeoutMs = STARTUP_MS,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

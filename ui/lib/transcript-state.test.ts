@@ -26,6 +26,7 @@ function detail(entries: LogEntry[] = [], lastEventId = '100-0'): SessionDetail 
       status: 'idle',
       lastSeq: entries.length,
       inputs: 0,
+      doubleTexting: 'enqueue',
     },
     entries,
     pending: [],

@@ -41,7 +41,16 @@ export function createGatewayMetrics(registry: Registry, gauges: GatewayGauges) 
     help: 'Events this gateway emitted to its clients from the live relay',
     registers,
   });
+  const slow = new Counter({
+    name: 'tern_gateway_slow_clients_total',
+    help: 'Backpressure on clients that could not keep up: paused, resumed live, or told to reload',
+    labelNames: ['action'],
+    registers,
+  });
   return {
+    slowClient(action: 'paused' | 'resumed' | 'reloaded'): void {
+      slow.inc({ action });
+    },
     /**
      * A batch of `count` events the relay read, the oldest first: a stream id's first part is
      * Redis's time in ms when the event was added. One lag observation per read (the oldest
