@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogEntry } from '@tern/shared/session/log-entry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../sim/src/random.ts';
 import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
 import { contradictions } from '../helpers/log-consistency.ts';
@@ -70,18 +71,6 @@ function normalise(entries: LogEntry[], tag: string): unknown[] {
   });
 }
 
-/** Deterministic randomness, so a failing schedule can be replayed from its printed seed. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(['folder', 's3'] as const)(
@@ -147,6 +136,7 @@ describe.each(['folder', 's3'] as const)(
       expect(results.every((r) => (r as { ok: boolean }).ok)).toBe(true);
 
       const seed = Number(process.env.TERN_CHAOS_SEED ?? Date.now() % 100_000);
+      // Seeded, so a failing schedule can be replayed with TERN_CHAOS_SEED.
       const random = mulberry32(seed);
       const sessions = await Promise.all(
         Array.from({ length: SESSIONS }, (_, i) => startSession(`s${i}`)),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
 import { contradictions } from '../helpers/log-consistency.ts';
+import { startLongTurn } from '../helpers/long-turn.ts';
 import { useStack } from '../helpers/use-stack.ts';
 
 const env = useStack({ workers: 2 });
@@ -10,16 +11,7 @@ const env = useStack({ workers: 2 });
 describe('Redis down longer than a lease, mid-turn', () => {
   it('pauses every process, which recover when it is back; the turn finishes once, nothing lost', async () => {
     const { stack, collector } = env;
-    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, { sim: { itlMs: 15 } });
-    const id = created.body.session.id as string;
-    await collector.subscribe(id, '0-0');
-    const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
-      text: 'Give me a long answer please',
-    });
-    const turnId = posted.body.turnId as string;
-    await collector.waitFor((all) =>
-      all.some((e) => e.sessionId === id && e.event.type === 'text_delta'),
-    );
+    const { id, turnId } = await startLongTurn(stack, collector);
     await stack.redis.kill('SIGKILL');
     // Longer than the 3 s lease and job lock: both have lapsed when Redis comes back.
     await new Promise((r) => setTimeout(r, 5_000));

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
 import { type HttpResult, http } from '../helpers/http.ts';
-import { entries, type Stack, startStack } from '../helpers/stack.ts';
+import { runTern } from '../helpers/run-tern.ts';
+import { type Stack, startStack } from '../helpers/stack.ts';
 
 /** Low enough for a flood to hit it quickly, high enough for the other tests' users. */
 const RATE = 10;
@@ -42,21 +42,7 @@ const api = (path: string, n = 0) => `${stack.apiUrls[n]}${path}`;
 const errorOf = (res: HttpResult) => [res.status, res.body?.error?.code];
 
 /** `tern <args>` against the stack's Redis. */
-function tern(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [entries.cli, ...args], {
-    env: { PATH: process.env.PATH, REDIS_URL: stack.redisUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const tern = (args: string[]) => runTern(args, { REDIS_URL: stack.redisUrl });
 
 async function createSession(user: keyof typeof users, title: string): Promise<string> {
   const created = await http(

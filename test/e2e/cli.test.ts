@@ -5,27 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.ts';
 import { http } from '../helpers/http.ts';
+import { runTern } from '../helpers/run-tern.ts';
 import { entries, type Stack, startStack, stopProcess } from '../helpers/stack.ts';
 
-type Result = { code: number | null; stdout: string; stderr: string };
-
-function tern(args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<Result> {
-  const child = spawn(process.execPath, [entries.cli, ...args], {
-    env: { PATH: process.env.PATH, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  if (input !== undefined) child.stdin.end(input);
-  else child.stdin.end();
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const tern = runTern;
 
 describe('tern run and tern chat stream turns through the API', () => {
   let stack: Stack;

@@ -1,27 +1,10 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTern } from '../helpers/run-tern.ts';
 import { type SimProcess, startSimProcess } from '../helpers/sim-process.ts';
 
 // `tern vllm check` as an operator runs it, against the vLLM simulator in its own process.
 
-const cli = fileURLToPath(new URL('../../cli/bin/tern.ts', import.meta.url));
-
-function tern(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [cli, ...args], {
-    env: { PATH: process.env.PATH },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const tern = (args: string[]) => runTern(args);
 
 let healthy: SimProcess;
 let noParser: SimProcess;

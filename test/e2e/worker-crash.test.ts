@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
+import { leaseHolder, startLongTurn } from '../helpers/long-turn.ts';
 import { useStack } from '../helpers/use-stack.ts';
 
 const env = useStack({ workers: 2 });
@@ -8,19 +9,8 @@ const env = useStack({ workers: 2 });
 describe('a worker killed mid-turn', () => {
   it('loses nothing: another worker takes the turn over and finishes it once', async () => {
     const { stack, collector } = env;
-    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, { sim: { itlMs: 20 } });
-    const id = created.body.session.id as string;
-    await collector.subscribe(id, '0-0');
-    const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
-      text: 'Give me a long answer please',
-    });
-    const turnId = posted.body.turnId as string;
-    await collector.waitFor((all) => all.some((e) => e.event.type === 'text_delta'));
-    // The lease names the worker that runs the turn: `<host>-<pid>-<random>:<epoch>`.
-    const holder = await stack.redis.client.get(`tern:{${id}}:lease`);
-    const victim = stack.processes.find((p) => holder?.includes(`-${p.child.pid}-`));
-    expect(victim, `lease ${holder}`).toBeDefined();
-    victim?.child.kill('SIGKILL');
+    const { id, turnId } = await startLongTurn(stack, collector, { itlMs: 20 });
+    (await leaseHolder(stack, id)).child.kill('SIGKILL');
 
     await collector.waitFor((all) => finishedTurns(all).includes(turnId), 90_000);
     const detail = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
 import { contradictions } from '../helpers/log-consistency.ts';
+import { leaseHolder, startLongTurn } from '../helpers/long-turn.ts';
 import { type Stack, type StackProcess, startStack } from '../helpers/stack.ts';
 
 let stack: Stack;
@@ -19,22 +20,20 @@ afterAll(async () => {
 });
 
 async function runningTurn(sim: Record<string, number>) {
-  const created = await http('POST', `${stack.apiUrl}/v1/sessions`, { sim });
-  const id = created.body.session.id as string;
-  await collector.subscribe(id, '0-0');
-  const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
-    text: 'Give me a long answer please',
-  });
-  const turnId = posted.body.turnId as string;
-  await collector.waitFor((all) =>
-    all.some((e) => e.sessionId === id && e.event.type === 'text_delta'),
-  );
-  const holder = await stack.redis.client.get(`tern:{${id}}:lease`);
-  const runner = stack.processes.find(
-    (p) => p.child.exitCode === null && holder?.includes(`-${p.child.pid}-`),
-  );
-  if (!runner) throw new Error(`no live worker holds ${holder}`);
-  return { id, turnId, runner };
+  const { id, turnId } = await startLongTurn(stack, collector, sim);
+  return { id, turnId, runner: await leaseHolder(stack, id) };
+}
+
+/** On failure, what the workers logged: the turn's fate is in their logs, not in the events. */
+async function withLogs(wait: () => Promise<void>): Promise<void> {
+  try {
+    await wait();
+  } catch (error) {
+    const logs = stack.processes
+      .filter((p) => p.name.startsWith('worker'))
+      .map((p) => `--- ${p.name}\n${stack.logs(p.name)}`);
+    throw new Error(`${(error as Error).message.slice(0, 200)}\n${logs.join('\n')}`);
+  }
 }
 
 const exited = (p: StackProcess) =>
@@ -48,7 +47,7 @@ describe('a worker stopped with SIGTERM', () => {
     const { id, turnId, runner } = await runningTurn({ itlMs: 1 });
     runner.child.kill('SIGTERM');
     expect(await exited(runner)).toBe(0);
-    await collector.waitFor((all) => finishedTurns(all).includes(turnId), 30_000);
+    await withLogs(() => collector.waitFor((all) => finishedTurns(all).includes(turnId), 30_000));
     const mine = collector.envelopes.filter((e) => e.sessionId === id);
     expect(mine.some((e) => e.event.type === 'stream_discarded')).toBe(false);
     await stack.addWorker();
@@ -59,9 +58,11 @@ describe('a worker stopped with SIGTERM', () => {
     const stopped = performance.now();
     runner.child.kill('SIGTERM');
     expect(await exited(runner)).toBe(0);
-    await collector.waitFor(
-      (all) => all.some((e) => e.sessionId === id && e.event.type === 'stream_discarded'),
-      30_000,
+    await withLogs(() =>
+      collector.waitFor(
+        (all) => all.some((e) => e.sessionId === id && e.event.type === 'stream_discarded'),
+        30_000,
+      ),
     );
     const resumedAfter = performance.now() - stopped;
     await collector.waitFor((all) => finishedTurns(all).includes(turnId), 60_000);

@@ -1,34 +1,17 @@
-import { spawn } from 'node:child_process';
 import { sessionStatsSchema } from '@tern/shared/protocol/session-stats';
 import type { LogEntry } from '@tern/shared/session/log-entry';
 import { describe, expect, it } from 'vitest';
 import { finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
-import { entries } from '../helpers/stack.ts';
+import { runTern } from '../helpers/run-tern.ts';
 import { useStack } from '../helpers/use-stack.ts';
 
 // GET /v1/sessions/:id/stats and `tern session stats <id>` against a session that ran real turns.
 
 const handle = useStack();
 
-type Result = { code: number | null; stdout: string; stderr: string };
-
-function tern(args: string[]): Promise<Result> {
-  const { stack } = handle;
-  const child = spawn(process.execPath, [entries.cli, ...args], {
-    env: { PATH: process.env.PATH, TERN_API_URL: stack.apiUrl, TERN_TOKEN: stack.token },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
-}
+const tern = (args: string[]) =>
+  runTern(args, { TERN_API_URL: handle.stack.apiUrl, TERN_TOKEN: handle.stack.token });
 
 async function sessionWithTurns(texts: string[]): Promise<string> {
   const { stack, collector } = handle;

@@ -45,6 +45,18 @@ function jsonEnv<S extends z.ZodType, F>(schema: S, fallback: F) {
  * Every setting Tern reads, parsed once from the environment. Processes receive the parsed object;
  * nothing else reads `process.env`.
  */
+/** A comma-separated list; blanks around and between items are dropped. */
+const commaList = () =>
+  z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean),
+    );
+
 export const configSchema = z.object({
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
   /** `file:<dir>` (default `file:./data`) or `s3://<bucket>` */
@@ -140,15 +152,7 @@ export const configSchema = z.object({
    * URL prefixes a session's own webhook hooks may use, comma-separated; empty means sessions
    * cannot add hooks (an open list would let any user make the workers call any address).
    */
-  TERN_SESSION_HOOK_URL_PREFIXES: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    ),
+  TERN_SESSION_HOOK_URL_PREFIXES: commaList(),
   /**
    * How long a dead worker holds its sessions. The session lease and the turn job's queue lock both
    * lapse after this long without renewal, so a `kill -9`ed worker's turn resumes elsewhere within
@@ -173,16 +177,9 @@ export const configSchema = z.object({
   /** Events per XRANGE page when a gateway catches a client up; it waits for a drain between pages. */
   GATEWAY_CATCH_UP_PAGE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Absolute host folders every sandboxed command may write (package caches), comma-separated. */
-  TERN_SANDBOX_SHARED_PATHS: z
-    .string()
-    .default('')
-    .transform((v) =>
-      v
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().startsWith('/', 'must be an absolute path'))),
+  TERN_SANDBOX_SHARED_PATHS: commaList().pipe(
+    z.array(z.string().startsWith('/', 'must be an absolute path')),
+  ),
   /** Run code tools without the bwrap sandbox when it is unavailable. Never on shared hosts. */
   TERN_UNSAFE_NO_SANDBOX: z
     .enum(['0', '1', 'true', 'false', ''])
