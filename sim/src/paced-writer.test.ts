@@ -21,7 +21,8 @@ describe('writePaced', () => {
       never,
     );
     expect(writes.map((w) => w.data)).toEqual(['a', 'b', 'c', 'd']);
-    expect(writes[3]!.at).toBeGreaterThanOrEqual(59);
+    // Within timer resolution: Node's timers may fire up to a millisecond or so early.
+    expect(writes[3]!.at).toBeGreaterThanOrEqual(57);
   });
 
   it('stops at an abort and reports the stream unfinished', async () => {

@@ -34,8 +34,6 @@ export async function writePaced(
       } catch {
         return false;
       }
-      // Timers may fire a little early (libuv rounds its clock): look at the time again.
-      continue;
     }
     if (signal.aborted) return false;
     const elapsed = performance.now() - start;
