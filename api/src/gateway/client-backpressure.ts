@@ -63,7 +63,11 @@ export function waitForDrain(conn: unknown): Promise<boolean> {
   const c = engine(conn);
   return new Promise((resolve) => {
     let transport = c.transport;
+    // A safety net beside the events: a drain that happened between two of them (or an event a
+    // transport does not emit) must not leave the client paused for good.
+    const poll = setInterval(() => check(), 100);
     const finish = (ok: boolean) => {
+      clearInterval(poll);
       c.off('drain', check);
       c.off('close', closed);
       transport.off('ready', check);
