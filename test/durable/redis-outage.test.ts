@@ -1,9 +1,7 @@
-import type { LogEntry } from '@tern/shared/session/log-entry';
 import { describe, expect, it } from 'vitest';
 import { finishedTurns } from '../helpers/event-collector.ts';
-import { http } from '../helpers/http.ts';
 import { contradictions } from '../helpers/log-consistency.ts';
-import { startLongTurn } from '../helpers/long-turn.ts';
+import { followUpAndLog, startLongTurn } from '../helpers/long-turn.ts';
 import { useStack } from '../helpers/use-stack.ts';
 
 const env = useStack({ workers: 2 });
@@ -18,14 +16,7 @@ describe('Redis down longer than a lease, mid-turn', () => {
     await stack.redis.start();
 
     await collector.waitFor((all) => finishedTurns(all).includes(turnId), 60_000);
-    const after = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
-      text: 'hello again',
-    });
-    expect(after.status).toBe(202);
-    await collector.waitFor((all) => finishedTurns(all).includes(after.body.turnId), 30_000);
-
-    const detail = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
-    const log = detail.body.entries as LogEntry[];
+    const log = await followUpAndLog(stack, collector, id);
     expect(log.map((e) => e.kind)).toEqual([
       'user_message',
       'assistant_message',

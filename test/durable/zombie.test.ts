@@ -1,9 +1,8 @@
-import type { LogEntry } from '@tern/shared/session/log-entry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
 import { http } from '../helpers/http.ts';
 import { contradictions } from '../helpers/log-consistency.ts';
-import { leaseHolder, startLongTurn } from '../helpers/long-turn.ts';
+import { followUpAndLog, leaseHolder, startLongTurn } from '../helpers/long-turn.ts';
 import { startS3, type TestS3 } from '../helpers/s3-server.ts';
 import { type Stack, startStack, waitForLog } from '../helpers/stack.ts';
 
@@ -48,13 +47,7 @@ describe.each(['folder', 's3'] as const)(
       await collector.waitFor((all) => finishedTurns(all).includes(turnId), 60_000);
 
       // Another message is served normally afterwards, by whichever worker takes it.
-      const second = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, {
-        text: 'hello again',
-      });
-      await collector.waitFor((all) => finishedTurns(all).includes(second.body.turnId), 30_000);
-
-      const detail = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
-      const log = detail.body.entries as LogEntry[];
+      const log = await followUpAndLog(stack, collector, id);
       expect(log.map((e) => e.kind)).toEqual([
         'user_message',
         'assistant_message',
@@ -65,6 +58,7 @@ describe.each(['folder', 's3'] as const)(
       // The answer was committed by the worker that took over, under a newer epoch (the user's
       // message too, when the zombie was stopped before its early commit of it landed).
       expect(log[1]?.epoch).toBeGreaterThan(zombieEpoch);
+      const detail = await http('GET', `${stack.apiUrl}/v1/sessions/${id}`);
       expect(detail.body.session).toMatchObject({ status: 'idle', inputs: 2 });
       expect(contradictions(id, collector.envelopes, log)).toEqual([]);
       expect(finishedTurns(collector.envelopes).filter((t) => t === turnId)).toHaveLength(1);

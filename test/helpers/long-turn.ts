@@ -1,4 +1,5 @@
-import type { Collector } from './event-collector.ts';
+import type { LogEntry } from '@tern/shared/session/log-entry';
+import { type Collector, finishedTurns } from './event-collector.ts';
 import { http } from './http.ts';
 import type { Stack, StackProcess } from './stack.ts';
 
@@ -31,4 +32,21 @@ export async function leaseHolder(stack: Stack, sessionId: string): Promise<Stac
   );
   if (!found) throw new Error(`no live worker holds the lease ${holder}`);
   return found;
+}
+
+/**
+ * Sends one more message once a disrupted turn is over, waits for its answer, and returns the
+ * session's log: the proof that the session is served normally afterwards.
+ */
+export async function followUpAndLog(
+  stack: Stack,
+  collector: Collector,
+  sessionId: string,
+): Promise<LogEntry[]> {
+  const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${sessionId}/messages`, {
+    text: 'hello again',
+  });
+  if (posted.status !== 202) throw new Error(`follow-up answered ${posted.status}`);
+  await collector.waitFor((all) => finishedTurns(all).includes(posted.body.turnId), 30_000);
+  return (await http('GET', `${stack.apiUrl}/v1/sessions/${sessionId}`)).body.entries as LogEntry[];
 }
