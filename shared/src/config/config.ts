@@ -180,6 +180,29 @@ export const configSchema = z.object({
   TERN_SANDBOX_SHARED_PATHS: commaList().pipe(
     z.array(z.string().startsWith('/', 'must be an absolute path')),
   ),
+  /**
+   * Absolute host folders every sandboxed command may read but not write, at the same path
+   * (toolchains and dependency folders a batch job's test command uses), comma-separated.
+   */
+  TERN_SANDBOX_READONLY_PATHS: commaList().pipe(
+    z.array(z.string().startsWith('/', 'must be an absolute path')),
+  ),
+  /**
+   * Server folders a batch job may name as its source (`{"kind":"directory","path":…}`),
+   * comma-separated; empty refuses every directory source (tarballs are always accepted).
+   */
+  BATCH_ALLOWED_DIRS: commaList().pipe(
+    z.array(z.string().startsWith('/', 'must be an absolute path')),
+  ),
+  /** Batch targets one dispatcher process works on at once, whatever the adaptive limit says. */
+  DISPATCHER_MAX_TARGETS: z.coerce.number().int().min(1).max(4096).default(256),
+  /**
+   * The vLLM `/metrics` the batch dispatcher samples for `concurrency: auto`; by default the
+   * first OPENAI_COMPATIBLE_BASE_URL with `/v1` replaced by `/metrics`.
+   */
+  BATCH_VLLM_METRICS_URL: z.url().optional(),
+  /** How often the dispatcher samples vLLM's load and checks its targets' sessions. */
+  BATCH_POLL_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   /** Run code tools without the bwrap sandbox when it is unavailable. Never on shared hosts. */
   TERN_UNSAFE_NO_SANDBOX: z
     .enum(['0', '1', 'true', 'false', ''])
