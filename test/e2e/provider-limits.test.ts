@@ -259,3 +259,43 @@ describe('an OpenAI-compatible endpoint with two replicas', () => {
     for (const n of counts) expect(n / TURNS).toBeGreaterThanOrEqual(0.35);
   });
 });
+
+describe('a turn waiting in the queue for provider capacity', () => {
+  let stack: Stack;
+  let collector: Collector;
+  beforeAll(async () => {
+    // One request a minute: the second turn's call waits about a minute, in the queue.
+    stack = await startStack({
+      env: {
+        TERN_PROVIDER_LIMITS: JSON.stringify({
+          'openai-compatible': { requestsPerMinute: 1, requestBurst: 1 },
+        }),
+      },
+    });
+    collector = await connectCollector(stack.gatewayUrl);
+  });
+  afterAll(async () => {
+    collector?.close();
+    await stack?.stop();
+  });
+
+  it('is cancelled at once, not when the capacity comes back', async () => {
+    const first = await startTurn(stack, collector);
+    await collector.waitFor((all) => finishedTurns(all).includes(first.turnId), 30_000);
+    const waiting = await startTurn(stack, collector);
+    const worker = stack.processes.find((p) => p.name.startsWith('worker'))!;
+    // Handed back to the queue (its job delayed for most of a minute), not holding a slot.
+    const deadline = Date.now() + 20_000;
+    while (!readFileSync(worker.logFile, 'utf8').includes('waiting for provider capacity')) {
+      if (Date.now() > deadline) throw new Error('the second turn never waited for capacity');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const cancelled = await http('POST', `${stack.apiUrl}/v1/sessions/${waiting.sessionId}/cancel`);
+    expect(cancelled.status).toBe(202);
+    // Well before the minute is over: the cancel woke the delayed job.
+    await collector.waitFor((all) => finishedTurns(all).includes(waiting.turnId), 20_000);
+    expect(finishReasons(collector, [waiting.turnId])).toEqual(['aborted']);
+    // The provider saw only the first turn's call.
+    expect((await simRequests(stack.simUrl)).length).toBe(1);
+  });
+});

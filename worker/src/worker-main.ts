@@ -6,6 +6,7 @@ import { redisReady, startOpsServer } from '@tern/shared/http/ops-server';
 import { ModelRegistry } from '@tern/shared/llm/model-registry';
 import { createLogger } from '@tern/shared/obs/logger';
 import { exitOnStartupError } from '@tern/shared/process/startup';
+import { noteCapacityWait } from '@tern/shared/queue/capacity-wait';
 import { sweepOutbox } from '@tern/shared/queue/enqueue-outbox';
 import { fairStarted, UserSlots } from '@tern/shared/queue/fair-queue';
 import {
@@ -108,6 +109,8 @@ export async function startWorker() {
       }
       if (typeof deferred === 'object') {
         // The provider has no capacity for a while: the job waits in the queue, not in a slot.
+        // Noted first, so that a cancel meanwhile can wake it (capacity-wait.ts).
+        if (job.id) await noteCapacityWait(redis, data.sessionId, job.id, deferred.retryAfterMs);
         await job.moveToDelayed(Date.now() + deferred.retryAfterMs, token);
         throw new DelayedError();
       }

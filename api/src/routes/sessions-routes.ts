@@ -13,6 +13,7 @@ import {
   postMessageBodySchema,
   type SessionDetail,
 } from '@tern/shared/protocol/api';
+import { wakeCapacityWait } from '@tern/shared/queue/capacity-wait';
 import { closeTicket, openTicket } from '@tern/shared/queue/enqueue-outbox';
 import { fairPriority } from '@tern/shared/queue/fair-queue';
 import { TURN_QUEUE, type TurnJobData, turnJobId } from '@tern/shared/queue/turn-queue';
@@ -147,6 +148,8 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
     const id = sessionIdParam(req.params.id);
     const turnId = await store.requestCancel(id);
     if (turnId === undefined) throw notFound('session', id);
+    // A turn waiting in the queue for provider capacity runs now, finds the cancel and ends.
+    if (turnId !== null) await wakeCapacityWait(turns, store.redis, id);
     res.status(turnId === null ? 200 : 202).json({ turnId });
   });
 
@@ -169,8 +172,10 @@ export function sessionsRoutes(deps: SessionsDeps): Router {
       }
     }
     // Cancels the running turn (or the first queued one); the worker then answers this input.
-    if (policy === 'interrupt' && (await store.requestCancel(id)) === undefined) {
-      throw notFound('session', id);
+    if (policy === 'interrupt') {
+      const cancelled = await store.requestCancel(id);
+      if (cancelled === undefined) throw notFound('session', id);
+      if (cancelled !== null) await wakeCapacityWait(turns, store.redis, id);
     }
     // A ticket until the job is queued: if this process dies in between, a worker's outbox
     // sweep queues the turn (see enqueue-outbox.ts).

@@ -18,6 +18,11 @@ export const redisKeys = {
   steering: (id: string) => `tern:{${id}}:steering`,
   /** The turn id a user asked to cancel; read by whichever worker runs (or will run) it. */
   cancel: (id: string) => `tern:{${id}}:cancel`,
+  /**
+   * The id of the session's turn job that waits in the queue for provider capacity, so that a
+   * cancel can wake it at once instead of when the capacity comes back (capacity-wait.ts).
+   */
+  capacityWait: (id: string) => `tern:{${id}}:capacity-wait`,
   /** Pub/sub channel that tells workers about cancels at once. */
   cancelChannel: 'tern:cancel',
   /** ZSET of the sessions forked from this one (scored by when), which share its segment blobs. */
