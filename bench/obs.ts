@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { loadavg } from 'node:os';
 import type {
   ClientToServerEvents,
   EventEnvelope,
@@ -8,112 +9,204 @@ import type {
 import { io, type Socket } from 'socket.io-client';
 import { http } from '../test/helpers/http.ts';
 import { type Stack, startStack, workerOpsUrl } from '../test/helpers/stack.ts';
+import { telemetryPathCost } from './obs-telemetry-path.ts';
+import { describeCost, median, noiseFloor, pairedCost, pct, verdict } from './paired-rounds.ts';
 import { table } from './stats.ts';
 
-/** Sessions driven at once, turns each, per measured round. */
+/** Sessions each stack runs at once (closed loop), and turns per session. */
 const SESSIONS = 16;
 const TURNS = 8;
-const ROUNDS = 7;
+/** Fresh stacks per epoch; the second epoch starts them in the other order. */
+const EPOCHS = 2;
+/** Measurement windows per epoch, after a warm-up. */
+const WINDOWS = 8;
+const WINDOW_MS = 4_000;
+const WARMUP_MS = 6_000;
 /** Scrapes far more often than Prometheus's usual 15 s, so their cost shows if it matters. */
 const SCRAPE_EVERY_MS = 2_000;
+/** Blocks per mode of the in-process telemetry path measurement. */
+const PATH_ROUNDS = 11;
+const TARGET = 0.03;
+/** An A/A run: the "on" stack is as plain as the other; every difference it reports is noise. */
+const AA = process.argv.includes('--aa');
+
+const ROLES = ['api', 'gateway', 'worker-1'] as const;
+type Role = (typeof ROLES)[number];
+type Window = { rate: number; cpuMsPerTurn: Record<Role | 'total', number> };
+type Mode = 'on' | 'off';
 
 /**
  * Turn throughput with metrics and tracing on against the same Tern with both off, in one run:
- * two stacks (api, gateway, worker, their own Redis and simulator at zero latency), driven in
- * alternating rounds so that both see the same machine. The "on" stack exports every span to an
- * OTLP receiver in this process and has its three /metrics scraped every two seconds.
+ * two stacks (api, gateway, worker, their own Redis and simulator at zero latency), each with
+ * 16 sessions sending their next message as soon as their last turn finished. The "on" stack
+ * exports every span to an OTLP receiver in this process and has its three /metrics scraped every
+ * two seconds.
  *
- * Throughput on a shared two-core machine swings by tens of percent from round to round, so the
- * CPU time the api, gateway and worker processes spend per turn (from /proc, whatever else runs)
- * is reported beside it: that is what bounds throughput once the machine is saturated. The cost
- * is also taken round by round, each "on" round against the "off" round run right next to it,
- * so that a load that rises or falls over the run cancels out (the median of those pairs).
+ * Both stacks run at the same time and are measured over the same windows: whatever else loads
+ * this shared two-core machine (and it swings throughput by tens of percent within a minute)
+ * weighs on both alike, and the scheduler shares the cores between them as it would between any
+ * two busy processes, so the stack that needs more CPU per turn finishes fewer turns. Each window
+ * gives one pair; the figures are the medians of the pairs with their spread and a bootstrap
+ * interval. Two processes running the same code also differ by a few percent for as long as they
+ * live, so the run is repeated on fresh stacks started in the other order (epochs), and
+ * `--aa` runs the whole method with both stacks plain, to show what it reports when there is
+ * nothing to find. Last, the worker's telemetry path is measured in-process, where no other
+ * process's load reaches it.
  */
 export async function run(): Promise<void> {
+  const loadBefore = loadavg();
   const sink = await startSpanSink();
-  const observed = await startStack({
-    env: {
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-      OTEL_BSP_SCHEDULE_DELAY: '1000',
-      WORKER_CONCURRENCY: '32',
-    },
-  });
-  const plain = await startStack({ env: { TERN_METRICS: '0', WORKER_CONCURRENCY: '32' } });
-  const scraper = scrapeEvery(observed, SCRAPE_EVERY_MS);
-  try {
-    const drivers = { on: await driver(observed), off: await driver(plain) };
-    // Warm up JIT, connections and caches on both.
-    await drivers.on.round(4, 3);
-    await drivers.off.round(4, 3);
-    const rounds: { on: Round[]; off: Round[] } = { on: [], off: [] };
-    for (let r = 0; r < ROUNDS; r++) {
-      // Alternate which goes first, so neither always follows the other's leftovers.
-      const order = r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
-      for (const mode of order) rounds[mode].push(await drivers[mode].round(SESSIONS, TURNS));
+  const windows: Record<Mode, Window[]> = { on: [], off: [] };
+  const perEpoch: string[] = [];
+  let scrapes = 0;
+  for (let epoch = 0; epoch < EPOCHS; epoch++) {
+    const order: Mode[] = epoch % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
+    const stacks = {} as Record<Mode, Stack>;
+    for (const mode of order) stacks[mode] = await startStack({ env: envOf(mode, sink.url) });
+    const scraper = scraperOf(stacks.on, AA ? undefined : SCRAPE_EVERY_MS);
+    const drivers = { on: await driver(stacks.on), off: await driver(stacks.off) };
+    try {
+      drivers.on.start();
+      drivers.off.start();
+      await sleep(WARMUP_MS);
+      const mine: Record<Mode, Window[]> = { on: [], off: [] };
+      for (let w = 0; w < WINDOWS; w++) {
+        const before = { on: drivers.on.sample(), off: drivers.off.sample() };
+        await sleep(WINDOW_MS);
+        for (const mode of ['on', 'off'] as const) {
+          mine[mode].push(windowOf(before[mode], drivers[mode].sample()));
+        }
+      }
+      for (const mode of ['on', 'off'] as const) windows[mode].push(...mine[mode]);
+      const cost = pairedCost(
+        mine.off.map((w) => w.rate),
+        mine.on.map((w) => w.rate),
+        true,
+      );
+      perEpoch.push(
+        `epoch ${epoch + 1} (${order.join(' stack first, then ')}): ${describeCost(cost)}`,
+      );
+    } finally {
+      scraper.stop();
+      scrapes += scraper.count();
+      await Promise.all([drivers.on.stop(), drivers.off.stop()]);
+      await Promise.all([stacks.on.stop(), stacks.off.stop()]);
     }
-    drivers.on.close();
-    drivers.off.close();
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-    const figures = (mode: 'on' | 'off') => ({
-      rate: median(rounds[mode].map((r) => r.rate)),
-      cpu: median(rounds[mode].map((r) => r.cpuMsPerTurn)),
-      rounds: rounds[mode]
-        .map((r) => `${r.rate.toFixed(1)}/${r.cpuMsPerTurn.toFixed(1)}`)
-        .join(' '),
-    });
-    const on = figures('on');
-    const off = figures('off');
-    const row = (name: string, f: ReturnType<typeof figures>) => [
-      name,
-      f.rate.toFixed(1),
-      f.cpu.toFixed(2),
-      f.rounds,
-    ];
-    console.log(
-      table(
-        ['mode', 'turns/s (median)', 'CPU ms/turn (median)', 'rounds: turns/s / CPU ms per turn'],
-        [row('metrics + tracing off', off), row('metrics + tracing on', on)],
-      ),
-    );
-    const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-    const paired = (f: (on: Round, off: Round) => number) =>
-      median(rounds.on.map((r, i) => f(r, rounds.off[i] as Round)));
-    console.log(
-      `\ncost of metrics + tracing (target ≤ 3%; negative: within noise): ` +
-        `throughput ${pct((off.rate - on.rate) / off.rate)} by medians, ` +
-        `${pct(paired((a, b) => (b.rate - a.rate) / b.rate))} by adjacent pairs; ` +
-        `CPU per turn ${pct((on.cpu - off.cpu) / off.cpu)} by medians, ` +
-        `${pct(paired((a, b) => (a.cpuMsPerTurn - b.cpuMsPerTurn) / b.cpuMsPerTurn))} by adjacent pairs`,
-    );
-    console.log(
-      `${SESSIONS} sessions × ${TURNS} turns per round (half with a read_file call), ${ROUNDS} rounds each; ` +
-        `${sink.spans()} spans exported, ${scraper.count()} scrapes; 1 api, 1 gateway, 1 worker per stack, ` +
-        'simulator at zero latency, 2-core machine.',
-    );
-  } finally {
-    scraper.stop();
-    await Promise.all([observed.stop(), plain.stop()]);
-    await sink.close();
   }
+  await sink.close();
+  const path = await telemetryPathCost(PATH_ROUNDS);
+  report(windows, perEpoch, path, { spans: sink.spans(), scrapes, loadBefore });
 }
 
-type Round = { rate: number; cpuMsPerTurn: number };
+function envOf(mode: Mode, sinkUrl: string): Record<string, string> {
+  const plain = { TERN_METRICS: '0', WORKER_CONCURRENCY: '32' };
+  if (mode === 'off' || AA) return plain;
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
+    OTEL_BSP_SCHEDULE_DELAY: '1000',
+    WORKER_CONCURRENCY: '32',
+  };
+}
 
-/** CPU time (user + system, ms) the stack's api, gateway and worker processes have used. */
-function cpuMs(stack: Stack): number {
-  let ticks = 0;
+type Sample = { at: number; turns: number; cpu: Record<Role, number> };
+
+function windowOf(before: Sample, after: Sample): Window {
+  const turns = Math.max(1, after.turns - before.turns);
+  const per = (role: Role) => (after.cpu[role] - before.cpu[role]) / turns;
+  return {
+    rate: (after.turns - before.turns) / ((after.at - before.at) / 1000),
+    cpuMsPerTurn: {
+      api: per('api'),
+      gateway: per('gateway'),
+      'worker-1': per('worker-1'),
+      total: ROLES.reduce((sum, role) => sum + per(role), 0),
+    },
+  };
+}
+
+function report(
+  windows: Record<Mode, Window[]>,
+  perEpoch: string[],
+  path: { on: number[]; off: number[] },
+  extra: { spans: number; scrapes: number; loadBefore: number[] },
+): void {
+  const cpu = (mode: Mode, role: Role | 'total') => windows[mode].map((w) => w.cpuMsPerTurn[role]);
+  const rates = (mode: Mode) => windows[mode].map((w) => w.rate);
+  const row = (name: string, mode: Mode) => [
+    name,
+    median(rates(mode)).toFixed(1),
+    pct(noiseFloor(rates(mode))).slice(1),
+    median(cpu(mode, 'total')).toFixed(2),
+    ROLES.map((role) => median(cpu(mode, role)).toFixed(2)).join(' / '),
+    pct(noiseFloor(cpu(mode, 'total'))).slice(1),
+  ];
+  const on = AA ? 'plain stack "on" (A/A run)' : 'metrics + tracing on';
+  console.log(
+    table(
+      ['mode', 'turns/s', 'noise', 'CPU ms/turn', 'api / gateway / worker', 'noise'],
+      [row('metrics + tracing off', 'off'), row(on, 'on')],
+    ),
+  );
+  console.log(
+    '(medians of the windows; noise: median difference between consecutive windows of one stack)',
+  );
+  const throughput = pairedCost(rates('off'), rates('on'), true);
+  const cpuTotal = pairedCost(cpu('off', 'total'), cpu('on', 'total'), false);
+  console.log(`\ncost of ${on}, window by window against the other stack in the same window:`);
+  console.log(`  throughput      ${describeCost(throughput)}`);
+  for (const line of perEpoch) console.log(`    ${line}`);
+  console.log(`  CPU per turn    ${describeCost(cpuTotal)}`);
+  for (const role of ROLES) {
+    const cost = pairedCost(cpu('off', role), cpu('on', role), false);
+    console.log(`    ${role.padEnd(13)} ${describeCost(cost)}`);
+  }
+  console.log(
+    `  target ≤ ${pct(TARGET).slice(1)}: throughput ${verdict(throughput, TARGET)}; ` +
+      `CPU per turn ${verdict(cpuTotal, TARGET)}`,
+  );
+
+  const pathOff = median(path.off);
+  const pathOn = median(path.on);
+  const pathCost = median(path.on.map((x, i) => x - (path.off[i] as number)));
+  const workerMs = median(cpu('off', 'worker-1'));
+  console.log(
+    `\nthe worker's telemetry path in-process (agent loop, TurnTelemetry, EventPublisher; model, ` +
+      `store and Redis in memory; ${PATH_ROUNDS} blocks per mode): ${pathOff.toFixed(0)} µs of CPU ` +
+      `per turn off, ${pathOn.toFixed(0)} µs on: ${pathCost.toFixed(0)} µs per turn, ` +
+      `${pct(pathCost / 1000 / workerMs).slice(1)} of the ${workerMs.toFixed(2)} ms a worker spends ` +
+      'per turn end to end (hot caches here: a lower bound of the cost in a busy process).',
+  );
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  console.log(
+    `\n${SESSIONS} sessions per stack (closed loop, ${TURNS} turns each, half with a read_file ` +
+      `call); ${EPOCHS} epochs of fresh stacks, ${WINDOWS} windows of ${WINDOW_MS / 1000} s each ` +
+      `after ${WARMUP_MS / 1000} s of warm-up; ${extra.spans} spans exported, ${extra.scrapes} ` +
+      'scrapes; 1 api, 1 gateway, 1 worker per stack, simulator at zero latency; load average ' +
+      `${load(extra.loadBefore)} before, ${load(loadavg())} after.`,
+  );
+  const list = (mode: Mode) =>
+    windows[mode].map((w) => `${w.rate.toFixed(0)}/${w.cpuMsPerTurn.total.toFixed(1)}`).join(' ');
+  console.log(`windows (turns/s / CPU ms per turn): off ${list('off')}; on ${list('on')}`);
+}
+
+/** CPU time (user + system, ms) each of the stack's api, gateway and worker processes has used. */
+function cpuMs(stack: Stack): Record<Role, number> {
+  const out = { api: 0, gateway: 0, 'worker-1': 0 };
   for (const proc of stack.processes) {
-    if (!['api', 'gateway', 'worker-1'].includes(proc.name) || proc.child.pid === undefined)
-      continue;
+    const role = ROLES.find((r) => r === proc.name);
+    if (!role || proc.child.pid === undefined) continue;
     const stat = readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
+    out[role] = (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on Linux
   }
-  return ticks * 10; // USER_HZ is 100 on Linux
+  return out;
 }
 
-/** Sends turns to one stack and waits for each to finish, over one socket for all sessions. */
+/**
+ * Keeps `SESSIONS` sessions busy on one stack, each sending its next message when its last turn
+ * finished (a new session after `TURNS` turns), over one socket; counts the turns that finished.
+ */
 async function driver(stack: Stack) {
   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(stack.gatewayUrl, {
     transports: ['websocket'],
@@ -124,86 +217,95 @@ async function driver(stack: Stack) {
     socket.once('connect', () => resolve());
     socket.once('connect_error', reject);
   });
-  const finished = new Set<string>();
   const waiting = new Map<string, () => void>();
+  const early = new Set<string>();
+  let finished = 0;
   socket.on('event', ({ event }: EventEnvelope) => {
     if (event.type !== 'turn_finished') return;
-    finished.add(event.turnId);
-    waiting.get(event.turnId)?.();
+    finished += 1;
+    const wake = waiting.get(event.turnId);
+    if (wake) wake();
+    else early.add(event.turnId);
   });
   const done = (turnId: string) =>
     new Promise<void>((resolve, reject) => {
-      if (finished.has(turnId)) return resolve();
+      if (early.delete(turnId)) return resolve();
       const timer = setTimeout(() => reject(new Error(`turn ${turnId} never finished`)), 60_000);
       waiting.set(turnId, () => {
+        waiting.delete(turnId);
         clearTimeout(timer);
         resolve();
       });
     });
 
-  async function session(turns: number): Promise<void> {
-    const created = await http('POST', `${stack.apiUrl}/v1/sessions`, {
-      files: { 'README.md': 'benchmark workspace\nline two' },
-    });
-    const id = created.body.session.id as string;
-    await new Promise((resolve) => socket.emit('subscribe', { sessionId: id }, resolve));
-    for (let t = 0; t < turns; t++) {
-      const text = t % 2 === 0 ? 'Please read README.md' : `hello number ${t}`;
-      const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text });
-      if (posted.status !== 202) throw new Error(`POST /messages answered ${posted.status}`);
-      await done(posted.body.turnId as string);
+  let running = false;
+  async function session(): Promise<void> {
+    while (running) {
+      const created = await http('POST', `${stack.apiUrl}/v1/sessions`, {
+        files: { 'README.md': 'benchmark workspace\nline two' },
+      });
+      const id = created.body.session.id as string;
+      await new Promise((resolve) => socket.emit('subscribe', { sessionId: id }, resolve));
+      for (let t = 0; t < TURNS && running; t++) {
+        const text = t % 2 === 0 ? 'Please read README.md' : `hello number ${t}`;
+        const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text });
+        if (posted.status !== 202) throw new Error(`POST /messages answered ${posted.status}`);
+        await done(posted.body.turnId as string);
+      }
+      socket.emit('unsubscribe', { sessionId: id });
     }
-    socket.emit('unsubscribe', { sessionId: id });
   }
-
+  let loops: Promise<void>[] = [];
   return {
-    /** Turns per second, and CPU per turn, over `sessions` sessions of `turns` turns each. */
-    async round(sessions: number, turns: number): Promise<Round> {
-      const cpuBefore = cpuMs(stack);
-      const started = performance.now();
-      await Promise.all(Array.from({ length: sessions }, () => session(turns)));
-      const seconds = (performance.now() - started) / 1000;
-      return {
-        rate: (sessions * turns) / seconds,
-        cpuMsPerTurn: (cpuMs(stack) - cpuBefore) / (sessions * turns),
-      };
+    start() {
+      running = true;
+      loops = Array.from({ length: SESSIONS }, () => session());
     },
-    close: () => socket.close(),
+    /** Turns finished so far and the CPU the stack's processes have used, now. */
+    sample: (): Sample => ({ at: performance.now(), turns: finished, cpu: cpuMs(stack) }),
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      socket.close();
+    },
   };
 }
 
-/** Fetches the api's, gateway's and worker's /metrics on an interval, as Prometheus would. */
-function scrapeEvery(stack: Stack, ms: number) {
+/** Fetches the api's, gateway's and worker's /metrics every `ms`, as Prometheus would. */
+function scraperOf(stack: Stack, ms: number | undefined) {
   const worker = stack.processes.find((p) => p.name === 'worker-1');
   const urls = [stack.apiUrl, stack.gatewayUrl, ...(worker ? [workerOpsUrl(worker)] : [])].map(
     (u) => `${u}/metrics`,
   );
   let count = 0;
-  const timer = setInterval(() => {
-    for (const url of urls) {
-      fetch(url)
-        .then((r) => r.text())
-        .then(
-          () => {
-            count += 1;
-          },
-          () => {},
-        );
-    }
-  }, ms);
+  const timer =
+    ms === undefined
+      ? undefined
+      : setInterval(() => {
+          for (const url of urls) {
+            fetch(url)
+              .then((r) => r.text())
+              .then(
+                () => {
+                  count += 1;
+                },
+                () => {},
+              );
+          }
+        }, ms);
   return { stop: () => clearInterval(timer), count: () => count };
 }
 
-/** An OTLP/HTTP endpoint that accepts span batches and counts them, nothing more. */
+/** An OTLP/HTTP endpoint that accepts span batches and counts them, at little cost to this process. */
 async function startSpanSink() {
   let spans = 0;
+  const marker = Buffer.from('"spanId"');
   const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => {
-      body += c.toString();
-    });
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      spans += body.split('"spanId"').length - 1;
+      const body = Buffer.concat(chunks);
+      for (let at = body.indexOf(marker); at !== -1; at = body.indexOf(marker, at + 1)) spans++;
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -216,3 +318,5 @@ async function startSpanSink() {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

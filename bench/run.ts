@@ -9,9 +9,13 @@ const benches: Record<string, () => Promise<void>> = {
   sessions: async () => (await import('./sessions.ts')).run(),
   obs: async () => (await import('./obs.ts')).run(),
   cluster: async () => (await import('./cluster.ts')).run(),
+  batch: async () => (await import('./batch.ts')).run(),
 };
 
-const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+/** Options that take a value (`--targets 100`): the value is not a benchmark's name. */
+const VALUE_OPTIONS = new Set(['--targets']);
+const args = process.argv.slice(2);
+const names = args.filter((a, i) => !a.startsWith('-') && !VALUE_OPTIONS.has(args[i - 1] ?? ''));
 const chosen = names.length > 0 ? names : Object.keys(benches);
 for (const name of chosen) {
   const bench = benches[name];

@@ -1,7 +1,9 @@
 import { UserRateLimit } from '@tern/shared/auth/user-rate-limit';
 import { UserStore } from '@tern/shared/auth/user-store';
+import { BatchStore } from '@tern/shared/batch/batch-store';
 import { loadConfig } from '@tern/shared/config/config';
-import { redisReady } from '@tern/shared/http/ops-server';
+import { dependencyChecks, logReadinessChange } from '@tern/shared/http/dependency-checks';
+import { readiness } from '@tern/shared/http/readiness';
 import { createHttpMetrics } from '@tern/shared/obs/http-metrics';
 import { createLogger } from '@tern/shared/obs/logger';
 import { createRegistry } from '@tern/shared/obs/metrics';
@@ -11,6 +13,7 @@ import { exitOnStartupError } from '@tern/shared/process/startup';
 import { connectRedis } from '@tern/shared/redis/connect-redis';
 import { openSessionStore } from '@tern/shared/session/open-session-store';
 import { openTurnQueue } from '@tern/shared/session/requeue-turn';
+import { FlowProducer } from 'bullmq';
 import { createApp } from './http/create-app.ts';
 
 export async function startApi() {
@@ -20,22 +23,33 @@ export async function startApi() {
   const store = openSessionStore(redis, config, logger);
   const turns = openTurnQueue(config.REDIS_URL);
   turns.on('error', (error) => logger.error({ err: error.message }, 'queue error'));
+  const flows = new FlowProducer({
+    connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+  });
+  flows.on('error', (error) => logger.error({ err: error.message }, 'batch flow producer error'));
   const registry = config.TERN_METRICS ? createRegistry() : undefined;
   if (registry) registerQueueMetrics(registry, [turns]);
   const tracing = await startTracing(config, 'tern-api', (message) =>
     logger.warn({ err: message }, 'trace export failed'),
   );
+  const checks = dependencyChecks(
+    { redis, blobs: store.blobs },
+    config,
+    logReadinessChange(logger),
+  );
   const app = createApp({
     config,
     store,
     turns,
+    batches: new BatchStore(redis, store.blobs),
+    flows,
     logger,
     users: new UserStore(redis),
     rateLimit: new UserRateLimit(redis, {
       perSecond: config.API_RATE_LIMIT_PER_SEC,
       burst: config.API_RATE_LIMIT_BURST,
     }),
-    ready: () => redisReady(() => redis.ping()),
+    ready: () => readiness(checks),
     tracing,
     metrics: registry && { registry, http: createHttpMetrics(registry) },
   });
@@ -52,6 +66,7 @@ export async function startApi() {
     server.close();
     await tracing.shutdown().catch(() => {});
     await turns.close();
+    await flows.close();
     redis.disconnect();
     process.exit(0);
   };

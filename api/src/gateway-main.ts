@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
 import { UserStore } from '@tern/shared/auth/user-store';
 import { loadConfig } from '@tern/shared/config/config';
-import { redisReady } from '@tern/shared/http/ops-server';
+import { dependencyChecks, logReadinessChange } from '@tern/shared/http/dependency-checks';
+import { writeReadiness } from '@tern/shared/http/ops-server';
+import { readiness } from '@tern/shared/http/readiness';
 import { createGatewayMetrics } from '@tern/shared/obs/gateway-metrics';
 import { createLogger } from '@tern/shared/obs/logger';
 import { createRegistry, writeMetrics } from '@tern/shared/obs/metrics';
@@ -24,16 +26,14 @@ export async function startGatewayProcess() {
       watchedSessions: () => gateway.relay.watched(),
     });
 
+  // The gateway relays from Redis only (catch-up included): the blob store is not its dependency.
+  const checks = dependencyChecks({ redis }, config, logReadinessChange(logger));
   const httpServer = createServer((req, res) => {
     const path = req.url?.split('?')[0];
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     } else if (path === '/readyz') {
-      redisReady(() => redis.ping()).then((ok) =>
-        res
-          .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ status: ok ? 'ready' : 'unavailable' })),
-      );
+      void readiness(checks).then((report) => writeReadiness(res, report));
     } else if (path === '/metrics' && registry) {
       void writeMetrics(registry, res);
     } else if (!path?.startsWith('/socket.io')) {

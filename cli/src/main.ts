@@ -6,8 +6,8 @@ const usage = `tern — a self-hosted harness for LLM coding agents
 
 Usage:
   tern up [--workers N] [--no-ui]   run everything on this machine (default: 1 worker, UI on)
-  tern api | gateway | worker | sim | ui
-                                     run one role in the foreground
+  tern api | gateway | worker | dispatcher | sim | ui
+                                     run one role in the foreground (dispatcher: batch jobs)
   tern run "<prompt>" [--session ID] [--model provider:model]
                                      send one message and stream the turn
   tern chat [--session ID] [--model provider:model]
@@ -22,6 +22,11 @@ Usage:
   tern vllm check <url> [--model NAME] [--api-key KEY] [--json]
                                      check a vLLM server's models, streaming, tool calling and
                                      metrics; each failure says what to change on the server
+  tern batch run <dir|tarball> [--targets GLOB]… [--functions] [--model provider:model] …
+                                     agents write tests for many targets at once; a progress
+                                     bar until it ends, then the reports (tern batch --help)
+  tern batch status|list|cancel|retry|export …
+                                     follow, stop, re-run the failed, or export a batch
   tern sessions rebuild-heads [--force] [--no-requeue]
                                      after a Redis loss: restore every session's head from the
                                      blob store and re-queue turns that were cut short
@@ -53,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'api':
       case 'gateway':
       case 'worker':
+      case 'dispatcher':
       case 'sim':
       case 'ui':
         return await (await import('./commands/run-role.ts')).runRole(command);
@@ -118,6 +124,14 @@ export async function main(argv: string[]): Promise<number> {
           return 2;
         }
         return await (await import('./commands/vllm-check.ts')).vllmCheckCommand(rest.slice(1));
+      }
+      case 'batch': {
+        if (rest[0] === undefined || rest[0] === '--help' || rest[0] === 'help') {
+          const { batchUsage } = await import('./batch/batch-args.ts');
+          process.stdout.write(`${batchUsage}\n`);
+          return rest[0] === undefined ? 2 : 0;
+        }
+        return await (await import('./commands/batch.ts')).batchCommand(rest);
       }
       case 'sessions': {
         const { values, positionals } = parseArgs({

@@ -20,6 +20,7 @@ export const entries = {
   api: join(root, 'api/src/api-main.ts'),
   gateway: join(root, 'api/src/gateway-main.ts'),
   worker: join(root, 'worker/src/worker-main.ts'),
+  dispatcher: join(root, 'worker/src/dispatcher-main.ts'),
   sim: join(root, 'sim/src/sim-main.ts'),
   cli: join(root, 'cli/bin/tern.ts'),
 };
@@ -52,8 +53,14 @@ export type Stack = {
   /** Creates another user; returns its token. */
   addUser(name: string, options?: { admin?: boolean }): Promise<string>;
   processes: StackProcess[];
+  /** The worker processes started so far, in start order, dead ones included (for `kill`). */
+  readonly workers: StackProcess[];
+  /** The batch dispatcher processes started so far, like `workers`. */
+  readonly dispatchers: StackProcess[];
   /** Starts one more worker process. */
   addWorker(): Promise<StackProcess>;
+  /** Starts one more batch dispatcher process (`tern dispatcher`). */
+  addDispatcher(): Promise<StackProcess>;
   /** The last lines a process logged, for failure messages. */
   logs(name: string): string;
   stop(): Promise<void>;
@@ -62,6 +69,8 @@ export type Stack = {
 export type StackOptions = {
   ui?: boolean;
   workers?: number;
+  /** Batch dispatcher processes (none by default), all on the same Redis. */
+  dispatchers?: number;
   /** API processes (1 by default), all on the same Redis. */
   apis?: number;
   /** Gateway processes (1 by default), all on the same Redis. */
@@ -111,6 +120,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SIM_PORT: String(simPort),
     UI_PORT: String(uiPort),
     WORKER_METRICS_PORT: '0',
+    DISPATCHER_METRICS_PORT: '0',
+    // The batch dispatcher's `concurrency: auto` reads the load of the stack's model server.
+    BATCH_VLLM_METRICS_URL: `http://127.0.0.1:${simPort}/metrics`,
     LOG_LEVEL: 'info',
     NEXT_TELEMETRY_DISABLED: '1',
     // Tests and benchmarks drive the API far faster than a person; auth.test.ts sets its own.
@@ -167,10 +179,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     addUser,
     processes,
     logs,
+    get workers() {
+      return processes.filter((p) => p.name.startsWith('worker-'));
+    },
+    get dispatchers() {
+      return processes.filter((p) => p.name.startsWith('dispatcher-'));
+    },
     async addWorker() {
       const n = processes.filter((p) => p.name.startsWith('worker')).length + 1;
       const proc = spawnRole(`worker-${n}`, [entries.worker]);
       await waitForLog(proc, 'worker ready', STARTUP_MS, logs);
+      return proc;
+    },
+    async addDispatcher() {
+      const n = processes.filter((p) => p.name.startsWith('dispatcher-')).length + 1;
+      const proc = spawnRole(`dispatcher-${n}`, [entries.dispatcher]);
+      await waitForLog(proc, 'dispatcher ready', STARTUP_MS, logs);
       return proc;
     },
     async stop() {
@@ -196,12 +220,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const workers = Array.from({ length: options.workers ?? 1 }, (_, i) =>
       spawnRole(`worker-${i + 1}`, [entries.worker]),
     );
+    const dispatchers = Array.from({ length: options.dispatchers ?? 0 }, (_, i) =>
+      spawnRole(`dispatcher-${i + 1}`, [entries.dispatcher]),
+    );
     await Promise.all([
       waitForHttp(`${stack.apiUrl}/readyz`, api, logs),
       ...moreApis.map((a, i) => waitForHttp(`${apiUrls[i + 1]}/readyz`, a, logs)),
       waitForHttp(`${stack.gatewayUrl}/readyz`, gateway, logs),
       ...moreGateways.map((g, i) => waitForHttp(`${gatewayUrls[i + 1]}/readyz`, g, logs)),
       ...workers.map((w) => waitForLog(w, 'worker ready', STARTUP_MS, logs)),
+      ...dispatchers.map((d) => waitForLog(d, 'dispatcher ready', STARTUP_MS, logs)),
     ]);
     if (options.ui) {
       ensureUiBuilt();
@@ -280,11 +308,14 @@ export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<
   clearTimeout(timer);
 }
 
-/** The ops server (`/healthz`, `/readyz`, `/metrics`) of a worker, from its `worker ready` line. */
+/**
+ * The ops server (`/healthz`, `/readyz`, `/metrics`) of a worker or a dispatcher, from its
+ * `worker ready` or `dispatcher ready` line.
+ */
 export function workerOpsUrl(proc: StackProcess): string {
   const ready = readFileSync(proc.logFile, 'utf8')
     .split('\n')
-    .find((line) => line.includes('"worker ready"'));
+    .find((line) => line.includes('"worker ready"') || line.includes('"dispatcher ready"'));
   const port = ready ? (JSON.parse(ready) as { opsPort?: number }).opsPort : undefined;
   if (!port) throw new Error(`${proc.name} has not logged its ops port`);
   return `http://127.0.0.1:${port}`;

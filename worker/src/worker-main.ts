@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@tern/shared/config/config';
-import { redisReady, startOpsServer } from '@tern/shared/http/ops-server';
+import { dependencyChecks, logReadinessChange } from '@tern/shared/http/dependency-checks';
+import { startOpsServer } from '@tern/shared/http/ops-server';
+import { flagCheck, readiness } from '@tern/shared/http/readiness';
 import { ModelRegistry } from '@tern/shared/llm/model-registry';
 import { createLogger } from '@tern/shared/obs/logger';
 import { exitOnStartupError } from '@tern/shared/process/startup';
@@ -50,6 +52,7 @@ export async function startWorker() {
     sandbox: sandboxPolicyFor(sandbox, {
       ...DEFAULT_SANDBOX_POLICY,
       sharedPaths: config.TERN_SANDBOX_SHARED_PATHS,
+      readOnlyPaths: config.TERN_SANDBOX_READONLY_PATHS,
       onEnd: obs.onSandboxEnd,
     }),
     store,
@@ -137,8 +140,12 @@ export async function startWorker() {
   worker.on('stalled', () => obs.metrics?.stalledJobs.inc({ queue: TURN_QUEUE }));
   await worker.waitUntilReady();
 
+  const checks = {
+    ...dependencyChecks({ redis, blobs: store.blobs }, config, logReadinessChange(logger)),
+    queue: flagCheck(() => worker.isRunning(), 'not taking jobs'),
+  };
   const ops = await startOpsServer(config.TERN_HOST, config.WORKER_METRICS_PORT, {
-    ready: async () => (await redisReady(() => redis.ping())) && worker.isRunning(),
+    ready: () => readiness(checks),
     metrics: obs.metrics?.registry,
   });
   const address = ops.address();

@@ -1,6 +1,7 @@
 import type { Server as HttpServer } from 'node:http';
 import { followRevocations } from '@tern/shared/auth/revocation-feed';
 import type { UserStore } from '@tern/shared/auth/user-store';
+import { BatchStore } from '@tern/shared/batch/batch-store';
 import type { Logger } from '@tern/shared/obs/logger';
 import { sessionIdSchema } from '@tern/shared/protocol/api';
 import {
@@ -14,6 +15,7 @@ import { compareStreamIds } from '@tern/shared/protocol/stream-ids';
 import { redisKeys } from '@tern/shared/session/session-keys';
 import type { SessionStore } from '@tern/shared/session/session-store';
 import { type DefaultEventsMap, Server } from 'socket.io';
+import { startBatchWatch } from './batch-watch.ts';
 import {
   type BackpressureLimits,
   bufferedOf,
@@ -107,6 +109,13 @@ export async function startGateway(
     for (const envelope of toEnvelopes(sessionId, entries)) target.emit('event', envelope);
   });
   await relay.start();
+
+  const batchWatch = startBatchWatch(io, {
+    batches: new BatchStore(store.redis, store.blobs),
+    users,
+    logger,
+    pageSize: limits.pageSize,
+  });
 
   io.of('/').adapter.on('delete-room', (name: string) => {
     if (name.startsWith('s:')) relay.unwatch(name.slice(2));
@@ -298,10 +307,12 @@ export async function startGateway(
   return {
     io,
     relay,
+    batchWatch,
     /** Subscriptions paused for slow clients right now. */
     pausedSubscriptions: () => paused.size(),
     close: async () => {
       relay.stop();
+      await batchWatch.close();
       stopRevocations();
       await io.close();
     },

@@ -11,8 +11,9 @@ export type UpOptions = { workers: number; ui: boolean };
 const node = process.execPath;
 
 /**
- * Runs every role on this machine as separate processes: api, gateway, N workers, the UI, and the
- * simulator when no model provider is configured. Returns when they all stop.
+ * Runs every role on this machine as separate processes: api, gateway, N workers, a batch
+ * dispatcher, the UI, and the simulator when no model provider is configured. Returns when they
+ * all stop.
  */
 export async function up(options: UpOptions): Promise<number> {
   const config = loadConfig();
@@ -53,6 +54,13 @@ export async function up(options: UpOptions): Promise<number> {
         }),
       );
     }
+    // One batch dispatcher: batch targets wait in it for the workers' turns, they run no agent.
+    children.push(
+      spawnChild('dispatcher', node, [roleEntries.dispatcher], {
+        env: { ...env, DISPATCHER_METRICS_PORT: '0' },
+        logDir,
+      }),
+    );
     await Promise.all([
       waitForHttp(`${probe(config.API_PORT)}/readyz`, 20_000, api),
       waitForHttp(`${probe(config.GATEWAY_PORT)}/readyz`, 20_000, gateway),
@@ -137,6 +145,7 @@ function printBanner(
     `  API      ${probe(config.API_PORT)}`,
     `  Gateway  ${probe(config.GATEWAY_PORT)}`,
     `  Workers  ${options.workers}`,
+    '  Batches  1 dispatcher',
     `  Model    ${model}`,
     `  Logs     ${logDir}`,
     ...token,

@@ -9,6 +9,7 @@ export const roleEntries = {
   api: repo('api/src/api-main.ts'),
   gateway: repo('api/src/gateway-main.ts'),
   worker: repo('worker/src/worker-main.ts'),
+  dispatcher: repo('worker/src/dispatcher-main.ts'),
   sim: repo('sim/src/sim-main.ts'),
 } as const;
 

@@ -90,7 +90,7 @@ export const batchTargetsSchema = z
     message: 'give at least one glob, file or function target',
   });
 
-const targetBudgetSchema = z
+export const targetBudgetSchema = z
   .object({
     /** Model calls of the target's agent. */
     maxSteps: z.int().min(1).max(500).default(40),
@@ -100,7 +100,27 @@ const targetBudgetSchema = z
   })
   .strict();
 
-const jobBudgetSchema = z
+/** The session's simulator controls, with a scenario that may name the target. */
+export const batchSimControlsSchema = z
+  .object({
+    scenario: z
+      .string()
+      .regex(
+        /^(?:[A-Za-z0-9._-]|\{\{(?:function|index)\}\}){1,100}$/,
+        'a scenario name, with {{function}} or {{index}}',
+      )
+      .optional(),
+    fault: z
+      .string()
+      .regex(/^[a-z_]{1,40}$/)
+      .optional(),
+    ttftMs: z.int().min(0).max(600_000).optional(),
+    itlMs: z.int().min(0).max(60_000).optional(),
+  })
+  .strict();
+export type BatchSimControls = z.infer<typeof batchSimControlsSchema>;
+
+export const jobBudgetSchema = z
   .object({
     maxTokens: z.int().min(1).optional(),
     maxCostUsd: z.number().positive().optional(),
@@ -141,6 +161,11 @@ export const batchJobRequestSchema = z
     model: modelRefSchema.optional(),
     /** Requests in flight: `auto` adapts to the server (see adaptive-concurrency.ts). */
     concurrency: z.union([z.literal('auto'), z.int().min(1).max(1024)]).default('auto'),
+    /**
+     * Simulator controls for every target's model calls (demos, tests, benchmarks); `{{function}}`
+     * and `{{index}}` in the scenario are rendered per target (batch-prepared.ts).
+     */
+    sim: batchSimControlsSchema.optional(),
   })
   .strict();
 export type BatchJobRequest = z.infer<typeof batchJobRequestSchema>;

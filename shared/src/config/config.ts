@@ -79,6 +79,13 @@ export const configSchema = z.object({
   S3_RETRY_BUDGET_MS: z.coerce.number().int().min(0).default(30_000),
   /** One S3 request's limit; a hung request is a failed attempt and is retried within the budget. */
   S3_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /**
+   * `/readyz` probes Redis and the blob store at most this often; answers in between reuse the
+   * last result, so a load balancer polling every second costs one store request per interval.
+   */
+  READY_PROBE_INTERVAL_MS: z.coerce.number().int().min(0).default(3_000),
+  /** A readiness probe with no answer by then counts as down: a hung store never hangs `/readyz`. */
+  READY_PROBE_TIMEOUT_MS: z.coerce.number().int().min(50).default(2_000),
   /** A session's newest segments are folded into a snapshot pack once there are this many (0: never). */
   SESSION_SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(8),
   /** Local scratch space of a worker: materialised workspaces. */
@@ -89,6 +96,8 @@ export const configSchema = z.object({
   UI_PORT: port(3000),
   SIM_PORT: port(4010),
   WORKER_METRICS_PORT: port(0),
+  /** The batch dispatcher's /healthz, /readyz and /metrics (0: any free port, logged at start). */
+  DISPATCHER_METRICS_PORT: port(0),
   /** Public URLs the browser uses; derived from the request host when unset. */
   TERN_PUBLIC_API_URL: z.string().url().optional(),
   TERN_PUBLIC_GATEWAY_URL: z.string().url().optional(),

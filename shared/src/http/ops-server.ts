@@ -1,9 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { type Registry, writeMetrics } from '../obs/metrics.ts';
+import { type ReadinessReport, readinessStatus } from './readiness.ts';
 
 export type OpsChecks = {
-  /** Ready to take work: dependencies answer. */
-  ready(): Promise<boolean>;
+  /** Ready to take work: dependencies answer (see readiness.ts). */
+  ready(): Promise<ReadinessReport>;
   /** Served at `/metrics` when given. */
   metrics?: Registry | undefined;
 };
@@ -21,11 +22,8 @@ export function startOpsServer(host: string, port: number, checks: OpsChecks): P
     }
     if (path === '/readyz') {
       checks.ready().then(
-        (ok) =>
-          res
-            .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ status: ok ? 'ready' : 'unavailable' })),
-        () => res.writeHead(503).end('{"status":"unavailable"}'),
+        (report) => writeReadiness(res, report),
+        () => writeReadiness(res, { status: 'unavailable', down: [], checks: {} }),
       );
       return;
     }
@@ -43,10 +41,9 @@ export function startOpsServer(host: string, port: number, checks: OpsChecks): P
   });
 }
 
-export async function redisReady(ping: () => Promise<string>): Promise<boolean> {
-  try {
-    return (await ping()) === 'PONG';
-  } catch {
-    return false;
-  }
+/** `/readyz`'s answer: 200 or 503, with what is down. */
+export function writeReadiness(res: ServerResponse, report: ReadinessReport): void {
+  res
+    .writeHead(readinessStatus(report), { 'content-type': 'application/json' })
+    .end(JSON.stringify(report));
 }

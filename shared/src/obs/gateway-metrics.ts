@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.ts';
 import { bucketsOf } from './metrics.ts';
 
 /** What a gateway samples when scraped. */
@@ -30,7 +31,7 @@ export function createGatewayMetrics(registry: Registry, gauges: GatewayGauges) 
       this.set(gauges.watchedSessions());
     },
   });
-  const lag = new Histogram({
+  const lag = new BucketHistogram({
     name: 'tern_gateway_relay_lag_seconds',
     help: 'From an event entering its Redis stream to this gateway emitting it',
     buckets: bucketsOf('relayLag'),

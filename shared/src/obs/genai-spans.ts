@@ -116,22 +116,21 @@ function observed(events: AsyncIterable<LlmEvent>, span: Span): AsyncIterable<Ll
         break;
     }
   };
+  // Made once per call rather than per event: a token delta costs the one `then` and nothing more.
+  const seen = (result: IteratorResult<LlmEvent>) => {
+    if (result.done) end();
+    else look(result.value);
+    return result;
+  };
+  const failed = (error: unknown) => {
+    end();
+    throw error;
+  };
   return {
     [Symbol.asyncIterator]() {
       const inner = events[Symbol.asyncIterator]();
       return {
-        next: () =>
-          inner.next().then(
-            (result) => {
-              if (result.done) end();
-              else look(result.value);
-              return result;
-            },
-            (error: unknown) => {
-              end();
-              throw error;
-            },
-          ),
+        next: () => inner.next().then(seen, failed),
         // A consumer that stops early (break, throw) ends the call and its span.
         return: (value?: unknown) => {
           end();

@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.ts';
 import { bucketsOf } from './metrics.ts';
 
 /**
@@ -13,7 +14,7 @@ export function createHttpMetrics(registry: Registry) {
     labelNames: ['route', 'method', 'status'],
     registers,
   });
-  const duration = new Histogram({
+  const duration = new BucketHistogram({
     name: 'tern_http_request_duration_seconds',
     help: 'API request duration by route and method',
     labelNames: ['route', 'method'],

@@ -1,16 +1,24 @@
 import { hostname } from 'node:os';
-import { ROOT_CONTEXT, type Tracer } from '@opentelemetry/api';
+import {
+  ROOT_CONTEXT,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  type SpanOptions,
+  TraceFlags,
+  trace,
+} from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BatchSpanProcessor,
-  ParentBasedSampler,
+  SamplingDecision,
   type SpanExporter,
   TraceIdRatioBasedSampler,
-  TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { IdPool, RecordedSpan, type SpanSink, WallClock } from './recorded-span.ts';
 import type { Tracing } from './tracing.ts';
 
 const SHUTDOWN_WAIT_MS = 3000;
@@ -26,32 +34,74 @@ export type OtlpOptions = {
 /**
  * Spans recorded and exported over OTLP/HTTP (JSON) to `endpoint`/v1/traces, batched. Loaded
  * only when an endpoint is configured, so a process without one never loads the SDK.
+ *
+ * Sampling is the SDK's parent-based ratio sampler: a span with a parent follows the parent's
+ * decision (so a trace is recorded whole or not at all, across processes), a new trace is
+ * recorded at `ratio`. Spans are Tern's own `RecordedSpan`s handed to the SDK's batch processor
+ * and OTLP exporter, which batch, serialize, send and retry as they do for the SDK's spans.
  */
 export function otlpTracing(endpoint: string, options: OtlpOptions): Tracing {
   const { scheduledDelayMillis, service, onExportError } = options;
   const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
-  const provider = new TracerProvider({
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(options.ratio) }),
+  const processor = new BatchSpanProcessor({
+    exporter: reportingFailures(exporter, onExportError),
+    scheduledDelayMillis,
+  });
+  const sink: SpanSink = {
+    processor,
     resource: resourceFromAttributes({
       [ATTR_SERVICE_NAME]: service,
       'service.namespace': 'tern',
       'service.instance.id': `${hostname()}-${process.pid}`,
     }),
-    spanProcessors: [
-      new BatchSpanProcessor({
-        exporter: reportingFailures(exporter, onExportError),
-        scheduledDelayMillis,
-      }),
-    ],
-  });
-  const tracer: Tracer = provider.getTracer('tern');
+    scope: { name: 'tern' },
+    clock: new WallClock(),
+  };
+  const ids = new IdPool();
+  const rootSampler = options.ratio < 1 ? new TraceIdRatioBasedSampler(options.ratio) : undefined;
+  const sampledRoot = (traceId: string) =>
+    !rootSampler ||
+    rootSampler.shouldSample(ROOT_CONTEXT, traceId).decision ===
+      SamplingDecision.RECORD_AND_SAMPLED;
+
+  const startSpan = (name: string, spanOptions: SpanOptions = {}, parent = ROOT_CONTEXT): Span => {
+    const parentSpan = trace.getSpan(parent);
+    const parentContext = parentSpan?.spanContext();
+    // A span of this process has valid ids by construction; only foreign ones (a traceparent
+    // from job data or a header) are checked.
+    const continued =
+      parentContext !== undefined &&
+      (parentSpan instanceof RecordedSpan || trace.isSpanContextValid(parentContext));
+    const traceId = continued ? parentContext.traceId : ids.traceId();
+    const sampled = continued
+      ? (parentContext.traceFlags & TraceFlags.SAMPLED) !== 0
+      : sampledRoot(traceId);
+    const context: SpanContext = {
+      traceId,
+      spanId: ids.spanId(),
+      traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+    };
+    if (continued && parentContext.traceState) context.traceState = parentContext.traceState;
+    // Not sampled: the ids still travel (log lines, the job's traceparent), nothing is recorded.
+    if (!sampled) return trace.wrapSpanContext(context);
+    return new RecordedSpan(
+      sink,
+      context,
+      name,
+      spanOptions.kind ?? SpanKind.INTERNAL,
+      continued ? parentContext : undefined,
+      spanOptions.attributes,
+      spanOptions.startTime,
+    );
+  };
+
   return {
     enabled: true,
-    startSpan: (name, options, parent) => tracer.startSpan(name, options, parent ?? ROOT_CONTEXT),
+    startSpan,
     // A collector that is down must not hold a stopping process past a few seconds.
     shutdown: () =>
       Promise.race([
-        provider.shutdown(),
+        processor.shutdown(),
         new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_WAIT_MS).unref()),
       ]),
   };

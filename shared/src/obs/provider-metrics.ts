@@ -1,4 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.ts';
 import { BoundedLabel, bucketsOf } from './metrics.ts';
 
 /**
@@ -17,7 +18,7 @@ const REASONS = new Set(['rate_limited', 'overloaded', 'server']);
 export function createProviderMetrics(registry: Registry): ProviderMetrics {
   const registers = [registry];
   const providers = new BoundedLabel(10);
-  const waits = new Histogram({
+  const waits = new BucketHistogram({
     name: 'tern_provider_rate_limit_wait_seconds',
     help: "Time model calls waited for their provider's rate limit",
     labelNames: ['provider'],
@@ -30,7 +31,7 @@ export function createProviderMetrics(registry: Registry): ProviderMetrics {
     labelNames: ['provider', 'reason'],
     registers,
   });
-  const cooldownSeconds = new Histogram({
+  const cooldownSeconds = new BucketHistogram({
     name: 'tern_provider_cooldown_seconds',
     help: 'Length of provider cooldowns',
     labelNames: ['provider'],

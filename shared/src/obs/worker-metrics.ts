@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { BucketHistogram } from './bucket-histogram.ts';
 import { BoundedLabel, bucketsOf } from './metrics.ts';
 import { createProviderMetrics, type ProviderMetrics } from './provider-metrics.ts';
 
@@ -23,6 +24,18 @@ export function createWorkerMetrics(registry: Registry) {
   const registers = [registry];
   const models = new BoundedLabel(50);
   const tools = new BoundedLabel(50, BUILT_IN_TOOLS);
+  // Counted into a plain number many times a second (every batch of token deltas) and handed to
+  // the counter only when it is read, so a publish costs an addition, not a labelled increment.
+  let published = 0;
+  new Counter({
+    name: 'tern_published_events_total',
+    help: 'Events appended to session streams',
+    registers,
+    collect() {
+      if (published > 0) this.inc(published);
+      published = 0;
+    },
+  });
   return {
     registry,
     /** `model` label value for a user-chosen model name. */
@@ -46,14 +59,14 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['provider', 'kind'],
       registers,
     }),
-    ttft: new Histogram({
+    ttft: new BucketHistogram({
       name: 'tern_model_ttft_seconds',
       help: 'Time from the start of a model call to its first output',
       labelNames: ['provider', 'model'],
       buckets: bucketsOf('ttft'),
       registers,
     }),
-    modelDuration: new Histogram({
+    modelDuration: new BucketHistogram({
       name: 'tern_model_call_duration_seconds',
       help: 'Duration of a model call, retries included',
       labelNames: ['provider', 'model'],
@@ -78,14 +91,14 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['tool', 'outcome'],
       registers,
     }),
-    toolDuration: new Histogram({
+    toolDuration: new BucketHistogram({
       name: 'tern_tool_duration_seconds',
       help: 'Duration of tool calls that ran',
       labelNames: ['tool'],
       buckets: bucketsOf('tool'),
       registers,
     }),
-    hookDuration: new Histogram({
+    hookDuration: new BucketHistogram({
       name: 'tern_hook_duration_seconds',
       help: 'Duration of hook handlers by point',
       labelNames: ['point'],
@@ -104,14 +117,14 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['outcome'],
       registers,
     }),
-    turnDuration: new Histogram({
+    turnDuration: new BucketHistogram({
       name: 'tern_turn_duration_seconds',
       help: 'Duration of a turn on one worker (until it ends or pauses for approval)',
       labelNames: ['outcome'],
       buckets: bucketsOf('turn'),
       registers,
     }),
-    turnSteps: new Histogram({
+    turnSteps: new BucketHistogram({
       name: 'tern_turn_steps',
       help: 'Model calls per turn',
       labelNames: ['outcome'],
@@ -123,7 +136,7 @@ export function createWorkerMetrics(registry: Registry) {
       help: 'Turns this worker is running now',
       registers,
     }),
-    sessionLogEntries: new Histogram({
+    sessionLogEntries: new BucketHistogram({
       name: 'tern_session_log_entries',
       help: "Entries in a session's log when one of its turns ends",
       buckets: bucketsOf('logEntries'),
@@ -151,31 +164,30 @@ export function createWorkerMetrics(registry: Registry) {
       labelNames: ['op'],
       registers,
     }),
-    commitDuration: new Histogram({
+    commitDuration: new BucketHistogram({
       name: 'tern_commit_duration_seconds',
       help: 'Duration of a commit (segment write plus head compare-and-set), by result',
       labelNames: ['result'],
       buckets: bucketsOf('storeOp'),
       registers,
     }),
-    commitBytes: new Histogram({
+    commitBytes: new BucketHistogram({
       name: 'tern_commit_bytes',
       help: 'Size of the segment one commit writes',
       buckets: bucketsOf('commitBytes'),
       registers,
     }),
-    publishDuration: new Histogram({
+    publishDuration: new BucketHistogram({
       name: 'tern_publish_duration_seconds',
       help: "Duration of appending a batch of events that carries a step (an entry, a turn's end) to a session's stream",
       buckets: bucketsOf('storeOp'),
       registers,
     }),
-    publishedEvents: new Counter({
-      name: 'tern_published_events_total',
-      help: 'Events appended to session streams',
-      registers,
-    }),
-    queueWait: new Histogram({
+    /** Events appended to session streams (per batch, token deltas included). */
+    countPublished: (events: number) => {
+      published += events;
+    },
+    queueWait: new BucketHistogram({
       name: 'tern_queue_wait_seconds',
       help: 'From enqueue to a worker running the job, by queue',
       labelNames: ['queue'],

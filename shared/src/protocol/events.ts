@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { finishReasonSchema, logEntrySchema, usageSchema } from '../session/log-entry.ts';
+import type { BatchStreamEvent, WatchBatch } from './batch-api.ts';
 
 /**
  * What a session streams to its watchers. `entry` events carry committed log entries, so a client
@@ -98,9 +99,16 @@ export interface ServerToClientEvents {
   reload: (info: { sessionId: string; reason: string }) => void;
   /** The connection's API token was revoked; the gateway closes the connection next. */
   unauthorized: (info: { code: string; message: string }) => void;
+  /** An event of a watched batch's stream, in stream order, each once. */
+  batch_event: (envelope: BatchStreamEvent) => void;
+  /** The batch's events after the client's cursor were trimmed: reload it over HTTP. */
+  batch_reload: (info: { batchId: string; reason: string }) => void;
 }
 
 export interface ClientToServerEvents {
   subscribe: (request: SubscribeRequest, ack: (result: SubscribeAck) => void) => void;
   unsubscribe: (request: { sessionId: string }) => void;
+  /** Follow a batch's events after `lastEventId` (omitted: from now on; `0-0`: all retained). */
+  watch_batch: (request: WatchBatch, ack: (result: SubscribeAck) => void) => void;
+  unwatch_batch: (request: { batchId: string }) => void;
 }

@@ -52,4 +52,5 @@ export const scripts = {
   deleteSession: new LuaScript('delete-session-12.lua'),
   finishDeletion: new LuaScript('finish-deletion-2.lua'),
   unregisterFork: new LuaScript('unregister-fork-3.lua'),
+  createSession: new LuaScript('create-session-4.lua'),
 };

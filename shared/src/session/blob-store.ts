@@ -17,6 +17,11 @@ export interface BlobStore {
   deletePrefix(prefix: string): Promise<number>;
   /** A human-readable location for logs and errors, never containing credentials. */
   describe(): string;
+  /**
+   * One cheap request that proves the store can serve, for readiness: no retries (the next
+   * probe is the retry), abandoned when `signal` aborts. Optional: callers fall back to `list`.
+   */
+  probe?(signal: AbortSignal): Promise<void>;
 }
 
 export type ListOptions = {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { assertValidKey, type BlobStore, type ListOptions } from './blob-store.ts';
 
@@ -81,6 +82,12 @@ export class FileBlobStore implements BlobStore {
     await Promise.all(keys.map((k) => rm(this.#path(k), { force: true })));
     this.#madeDirs.clear();
     return keys.length;
+  }
+
+  /** The folder exists (or can be made, as the first put would) and may be read and written. */
+  async probe(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    await access(this.root, constants.R_OK | constants.W_OK);
   }
 
   #path(key: string): string {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { batchIdSchema } from '../protocol/batch-api.ts';
 import type { BlobStore } from './blob-store.ts';
 import { CorruptBlobError } from './corrupt-blob-error.ts';
 import { headFromLog } from './head-from-log.ts';
@@ -254,10 +255,15 @@ function numberField(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** Ids of every session in the store, from its `sessions/<id>/` folders. */
+/**
+ * Ids of every session in the store, from its `sessions/<id>/` folders. A batch's snapshot is a
+ * workspace store there too (under its `bat_` id, shared by its target sessions) but no session.
+ */
 export async function listStoredSessionIds(blobs: BlobStore): Promise<string[]> {
   const folders = blobs.listFolders
     ? await blobs.listFolders('sessions/')
     : [...new Set((await blobs.list('sessions/')).map((k) => `sessions/${k.split('/')[1]}/`))];
-  return folders.map((f) => f.slice('sessions/'.length, -1)).filter((f) => f.length > 0);
+  return folders
+    .map((f) => f.slice('sessions/'.length, -1))
+    .filter((f) => f.length > 0 && !batchIdSchema.safeParse(f).success);
 }

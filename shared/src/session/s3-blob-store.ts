@@ -170,6 +170,15 @@ export class S3BlobStore implements BlobStore {
     return keys.length;
   }
 
+  async probe(signal: AbortSignal): Promise<void> {
+    // At most one key under this deployment's prefix: the endpoint answers, the bucket exists and
+    // the credentials may list it, at the same cost however much the bucket holds.
+    await this.#client.send(
+      new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#prefix, MaxKeys: 1 }),
+      { abortSignal: signal },
+    );
+  }
+
   /** Closes the client's sockets (tests and shutdown). */
   destroy(): void {
     this.#client.destroy();

@@ -1,20 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { TernError } from '../errors/tern-error.ts';
 import {
   type DoubleTexting,
   doubleTextingSchema,
   type PendingInput,
   type SessionSummary,
+  sessionIdSchema,
 } from '../protocol/api.ts';
 import type { SessionEvent } from '../protocol/events.ts';
 import { scripts } from '../redis/lua-script.ts';
 import type { BlobStore } from './blob-store.ts';
 import type { LogEntry } from './log-entry.ts';
 import { encodeSegmentWithDigest } from './segment-codec.ts';
+import { type SessionBudgets, sessionBudgetsSchema } from './session-budgets.ts';
 import { blobKeys, redisKeys, segmentName } from './session-keys.ts';
 import { type LogLoaderOptions, SessionLogLoader } from './session-log-loader.ts';
 import { type MirrorOptions, SessionMirror } from './session-mirror.ts';
-import { seedWorkspace } from './workspace-store.ts';
+import { seedWorkspace, storeWorkspaceBase } from './workspace-store.ts';
 
 export type Lease = { sessionId: string; token: string; epoch: number };
 
@@ -31,6 +34,8 @@ export type SessionMeta = {
   approvals: string;
   /** The session's webhook hooks, as JSON ('' for none). */
   hooks: string;
+  /** Per-session turn budgets as JSON (session-budgets.ts); '' or absent for the deployment's. */
+  budgets?: string | undefined;
   /** What a message sent while the session is busy does. */
   doubleTexting: DoubleTexting;
   createdAt: number;
@@ -85,7 +90,15 @@ export class SessionStore {
     return `ses_${randomBytes(15).toString('base64url').replace(/[-_]/g, 'x')}`;
   }
 
+  /**
+   * Creates a session. With an `id` (derived by the caller, e.g. a batch target's), creating it
+   * again returns the existing session's meta unchanged, so a retried creator never resets a
+   * session whose inputs have moved on; a deleted id is refused. The workspace starts from
+   * `files`, or from `workspaceBase` (a tree held in the ancestors' workspace stores, shared like
+   * a fork's, so creating costs one small blob whatever the workspace's size).
+   */
   async create(init: {
+    id?: string | undefined;
     owner?: string | undefined;
     title?: string | undefined;
     model: string;
@@ -95,9 +108,20 @@ export class SessionStore {
     hooks?: unknown[] | undefined;
     doubleTexting?: DoubleTexting | undefined;
     files?: Record<string, string> | undefined;
+    workspaceBase?: { tree: string; ancestors: string[] } | undefined;
+    budgets?: SessionBudgets | undefined;
   }): Promise<SessionMeta> {
-    const id = SessionStore.newSessionId();
+    if (init.files && init.workspaceBase) {
+      throw new Error('a session starts from files or from a workspace base, not both');
+    }
+    if (init.id !== undefined) {
+      sessionIdSchema.parse(init.id);
+      const existing = await this.meta(init.id);
+      if (existing) return existing;
+    }
+    const id = init.id ?? SessionStore.newSessionId();
     const now = Date.now();
+    const budgets = init.budgets ? sessionBudgetsSchema.parse(init.budgets) : undefined;
     const meta: SessionMeta = {
       id,
       owner: init.owner ?? '',
@@ -107,6 +131,7 @@ export class SessionStore {
       sim: init.sim ? JSON.stringify(init.sim) : '',
       approvals: init.approvals ? JSON.stringify(init.approvals) : '',
       hooks: init.hooks?.length ? JSON.stringify(init.hooks) : '',
+      ...(budgets && Object.keys(budgets).length > 0 ? { budgets: JSON.stringify(budgets) } : {}),
       doubleTexting: init.doubleTexting ?? 'enqueue',
       createdAt: now,
       updatedAt: now,
@@ -118,22 +143,41 @@ export class SessionStore {
       epoch: 0,
     };
     // The workspace and the descriptor are stored before the session becomes visible in Redis.
-    await seedWorkspace(
-      this.blobs,
-      id,
-      Object.entries(init.files ?? {}).map(([path, content]) => ({
-        path,
-        bytes: Buffer.from(content),
-      })),
-    );
+    if (init.workspaceBase) {
+      await storeWorkspaceBase(this.blobs, id, { version: 1, ...init.workspaceBase });
+    } else {
+      await seedWorkspace(
+        this.blobs,
+        id,
+        Object.entries(init.files ?? {}).map(([path, content]) => ({
+          path,
+          bytes: Buffer.from(content),
+        })),
+      );
+    }
     await this.blobs.put(blobKeys.meta(id), JSON.stringify(meta));
-    const tx = this.redis
-      .multi()
-      .hset(redisKeys.meta(id), meta)
-      .zadd(redisKeys.sessionIndex, now, id);
-    if (meta.owner) tx.zadd(redisKeys.ownerIndex(meta.owner), now, id);
-    await tx.exec();
-    return meta;
+    const fields = Object.entries(meta).flatMap(([k, v]) =>
+      v === undefined ? [] : [k, String(v)],
+    );
+    const created = (await scripts.createSession.run(
+      this.redis,
+      [
+        redisKeys.meta(id),
+        redisKeys.sessionIndex,
+        redisKeys.ownerIndex(meta.owner),
+        redisKeys.deleted(id),
+      ],
+      [id, now, meta.owner, ...fields],
+    )) as number;
+    if (created === 1) return meta;
+    // Only a creation with a given id can meet an existing or deleted session.
+    const existing = created === 0 ? await this.meta(id) : undefined;
+    if (existing) return existing;
+    throw new TernError({
+      code: 'session_deleted',
+      status: 409,
+      message: `session ${id} was deleted; its id cannot be reused`,
+    });
   }
 
   async meta(id: string): Promise<SessionMeta | undefined> {
@@ -148,6 +192,7 @@ export class SessionStore {
       sim: raw.sim ?? '',
       approvals: raw.approvals ?? '',
       hooks: raw.hooks ?? '',
+      ...(raw.budgets ? { budgets: raw.budgets } : {}),
       doubleTexting: doubleTextingSchema.catch('enqueue').parse(raw.doubleTexting),
       createdAt: Number(raw.createdAt),
       updatedAt: Number(raw.updatedAt),

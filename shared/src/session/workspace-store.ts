@@ -92,9 +92,7 @@ export async function seedWorkspace(
   const tree = buildTree(listed);
   await mapLimit([...contents], PARALLEL, ([hash, bytes]) => objects.putBlob(hash, bytes));
   await objects.writeTree(tree);
-  const base: WorkspaceBase = { version: 1, tree: tree.hash, ancestors: [] };
-  await blobs.put(blobKeys.workspaceBase(id), JSON.stringify(base));
-  return base;
+  return storeWorkspaceBase(blobs, id, { version: 1, tree: tree.hash, ancestors: [] });
 }
 
 /** A fork's base: its source's start, and the source's stores ahead of the source's ancestors. */
@@ -104,13 +102,25 @@ export async function forkWorkspace(
   forkId: string,
 ): Promise<WorkspaceBase> {
   const source = await readWorkspaceBase(blobs, sourceId);
-  const base: WorkspaceBase = {
+  return storeWorkspaceBase(blobs, forkId, {
     version: 1,
     tree: source.tree,
     ancestors: [sourceId, ...source.ancestors],
-  };
-  await blobs.put(blobKeys.workspaceBase(forkId), JSON.stringify(base));
-  return base;
+  });
+}
+
+/**
+ * Writes a session's base: where its workspace starts and whose stores it reads (seeds, forks,
+ * and sessions started from a tree another store holds, like a batch's snapshot).
+ */
+export async function storeWorkspaceBase(
+  blobs: BlobStore,
+  id: string,
+  base: WorkspaceBase,
+): Promise<WorkspaceBase> {
+  const checked = workspaceBaseSchema.parse(base);
+  await blobs.put(blobKeys.workspaceBase(id), JSON.stringify(checked));
+  return checked;
 }
 
 /**

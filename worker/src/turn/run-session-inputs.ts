@@ -30,6 +30,7 @@ import { sessionTools } from '../tools/proposals/session-tools.ts';
 import type { SandboxPolicy } from '../tools/sandbox/sandbox-types.ts';
 import type { CancelListener } from './cancel-listener.ts';
 import { EventPublisher } from './event-publisher.ts';
+import { turnBudgets } from './turn-budgets.ts';
 import { type TurnObservability, type TurnOrigin, TurnTelemetry } from './turn-telemetry.ts';
 import { trackWorkspaceWrites, type Workspace, type WorkspaceCache } from './workspace-cache.ts';
 
@@ -277,10 +278,7 @@ async function runOneInput(
       systemPrompt: meta.systemPrompt || DEFAULT_SYSTEM_PROMPT,
       history: resumedHistory,
       resumed: meta.startedInputSeq >= inputSeq || history.some((e) => e.turnId === turnId),
-      maxSteps: config.MAX_STEPS_PER_TURN,
-      ...(config.MAX_TURN_TOKENS ? { maxTokens: config.MAX_TURN_TOKENS } : {}),
-      ...(config.MAX_TURN_COST_USD ? { maxCostUsd: config.MAX_TURN_COST_USD } : {}),
-      ...(config.MAX_TURN_WALL_MS ? { maxWallTimeMs: config.MAX_TURN_WALL_MS } : {}),
+      ...turnBudgets(config, meta),
       ...approvalsFor(config, meta),
       ...(meta.sim ? { headers: simHeaders(meta.sim) } : {}),
     });

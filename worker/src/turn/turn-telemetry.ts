@@ -140,7 +140,7 @@ export class TurnTelemetry {
     published: (batch, startedAt, outcome) => {
       const metrics = this.#metrics;
       if (metrics) {
-        if (outcome === 'ok') metrics.publishedEvents.inc(batch.length);
+        if (outcome === 'ok') metrics.countPublished(batch.length);
         if (outcome === 'fenced') metrics.fencingRejections.inc({ op: 'publish' });
       }
       // Token deltas go out many times a second. Timing (and a span) for each batch that makes a
@@ -202,7 +202,7 @@ export class TurnTelemetry {
               attributes: {
                 'tern.commit.entries': entries.length,
                 'tern.commit.final': options.final,
-                'tern.commit.kinds': [...new Set(entries.map((e) => e.kind))],
+                'tern.commit.kinds': kindsOf(entries),
               },
             },
             this.#context,
@@ -272,6 +272,13 @@ export class TurnTelemetry {
     }
     return timed;
   }
+}
+
+/** The distinct kinds of a step's entries, in order (a step holds a handful). */
+function kindsOf(entries: readonly { kind: string }[]): string[] {
+  const kinds: string[] = [];
+  for (const entry of entries) if (!kinds.includes(entry.kind)) kinds.push(entry.kind);
+  return kinds;
 }
 
 const isStep = (event: SessionEvent) =>
