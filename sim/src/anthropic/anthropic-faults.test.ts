@@ -198,7 +198,9 @@ describe('faults inside a stream', () => {
     }
     expect(times).toHaveLength(2);
     expect(times[0]).toBeGreaterThanOrEqual(55);
-    expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(50);
+    // From the start, not from the first piece: a first piece read late (a busy event loop)
+    // shortens the gap seen between the two without the server pausing any less.
+    expect(times[1]).toBeGreaterThanOrEqual(110);
   });
 
   it('hang never answers, and the client can abort it', async () => {
