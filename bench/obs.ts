@@ -29,6 +29,8 @@ const PATH_ROUNDS = 11;
 const TARGET = 0.03;
 /** An A/A run: the "on" stack is as plain as the other; every difference it reports is noise. */
 const AA = process.argv.includes('--aa');
+/** `--only=metrics` or `--only=tracing`: the "on" stack with one of the two, to split the cost. */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 
 const ROLES = ['api', 'gateway', 'worker-1'] as const;
 type Role = (typeof ROLES)[number];
@@ -63,7 +65,8 @@ export async function run(): Promise<void> {
     const order: Mode[] = epoch % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
     const stacks = {} as Record<Mode, Stack>;
     for (const mode of order) stacks[mode] = await startStack({ env: envOf(mode, sink.url) });
-    const scraper = scraperOf(stacks.on, AA ? undefined : SCRAPE_EVERY_MS);
+    const scraped = !AA && ONLY !== 'tracing';
+    const scraper = scraperOf(stacks.on, scraped ? SCRAPE_EVERY_MS : undefined);
     const drivers = { on: await driver(stacks.on), off: await driver(stacks.off) };
     try {
       drivers.on.start();
@@ -101,11 +104,10 @@ export async function run(): Promise<void> {
 function envOf(mode: Mode, sinkUrl: string): Record<string, string> {
   const plain = { TERN_METRICS: '0', WORKER_CONCURRENCY: '32' };
   if (mode === 'off' || AA) return plain;
-  return {
-    OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl,
-    OTEL_BSP_SCHEDULE_DELAY: '1000',
-    WORKER_CONCURRENCY: '32',
-  };
+  const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_BSP_SCHEDULE_DELAY: '1000' };
+  if (ONLY === 'metrics') return { WORKER_CONCURRENCY: '32' };
+  if (ONLY === 'tracing') return { ...plain, ...tracing };
+  return { ...tracing, WORKER_CONCURRENCY: '32' };
 }
 
 type Sample = { at: number; turns: number; cpu: Record<Role, number> };
@@ -140,7 +142,7 @@ function report(
     ROLES.map((role) => median(cpu(mode, role)).toFixed(2)).join(' / '),
     pct(noiseFloor(cpu(mode, 'total'))).slice(1),
   ];
-  const on = AA ? 'plain stack "on" (A/A run)' : 'metrics + tracing on';
+  const on = AA ? 'plain stack "on" (A/A run)' : ONLY ? `${ONLY} only on` : 'metrics + tracing on';
   console.log(
     table(
       ['mode', 'turns/s', 'noise', 'CPU ms/turn', 'api / gateway / worker', 'noise'],

@@ -1,6 +1,8 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ReadinessReport } from '@tern/shared/http/readiness';
+import { blobStoreProbe } from '@tern/shared/http/dependency-checks';
+import { CachedProbe, type ReadinessReport } from '@tern/shared/http/readiness';
+import { S3BlobStore } from '@tern/shared/session/s3-blob-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3, type TestS3 } from '../helpers/s3-server.ts';
 import { type Stack, startStack, workerOpsUrl } from '../helpers/stack.ts';
@@ -110,6 +112,28 @@ describe('readiness of the api and a worker on an S3 store (real processes)', ()
     }
     await stack.redis.start();
     await until(ready, 'ready after Redis came back');
+  });
+});
+
+describe('the S3 store probe', () => {
+  it('reports a bucket that does not exist as down, by S3 error name, without retrying', async () => {
+    const store = new S3BlobStore({
+      bucket: 'tern-no-such-bucket',
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    });
+    try {
+      const probe = new CachedProbe(blobStoreProbe(store), { intervalMs: 0, timeoutMs: 5_000 });
+      expect(await probe.check()).toEqual({
+        status: 'down',
+        code: 'unavailable',
+        message: 'NoSuchBucket (status 404)',
+      });
+    } finally {
+      store.destroy();
+    }
   });
 });
 

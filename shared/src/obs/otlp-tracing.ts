@@ -35,10 +35,11 @@ export type OtlpOptions = {
  * Spans recorded and exported over OTLP/HTTP (JSON) to `endpoint`/v1/traces, batched. Loaded
  * only when an endpoint is configured, so a process without one never loads the SDK.
  *
- * Sampling is the SDK's parent-based ratio sampler: a span with a parent follows the parent's
- * decision (so a trace is recorded whole or not at all, across processes), a new trace is
- * recorded at `ratio`. Spans are Tern's own `RecordedSpan`s handed to the SDK's batch processor
- * and OTLP exporter, which batch, serialize, send and retry as they do for the SDK's spans.
+ * Sampling is parent-based, as the SDK's `ParentBasedSampler` does it: a span with a parent
+ * follows the parent's decision (so a trace is recorded whole or not at all, across processes),
+ * and the SDK's ratio sampler decides new traces. Spans are Tern's own `RecordedSpan`s handed to
+ * the SDK's batch processor and OTLP exporter, which batch, serialize, send and retry them as
+ * they would the SDK's own spans.
  */
 export function otlpTracing(endpoint: string, options: OtlpOptions): Tracing {
   const { scheduledDelayMillis, service, onExportError } = options;

@@ -27,8 +27,9 @@ export type SpanSink = {
  * A recording span that is its own `ReadableSpan`: ended, it goes straight to the SDK's batch
  * processor and OTLP exporter. The SDK's own span does the same work with checks Tern's spans do
  * not need (attribute validation and limits, per-span SDK metrics, several clock reads and time
- * conversions per span), at about four times the CPU per span (measured for issue 9). Attribute
- * values come from Tern's code, never from users, and are primitives or arrays of them.
+ * conversions per span), at about four times the CPU per span (measured for issue 9). Attributes
+ * are set by Tern's own code, always as strings, numbers, booleans or arrays of them, so they are
+ * not validated again; unset values are dropped.
  */
 export class RecordedSpan implements Span, ReadableSpan {
   name: string;

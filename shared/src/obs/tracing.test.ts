@@ -63,4 +63,35 @@ describe('tracing with an OTLP endpoint', () => {
     expect(tracing.startSpan('turn', {}, contextFromTraceparent(parent)).isRecording()).toBe(true);
     await tracing.shutdown();
   });
+
+  it('records nothing of a trace its origin chose not to sample, but keeps its ids', async () => {
+    const tracing = await startTracing(
+      { ...config, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+      'tern-test',
+    );
+    const unsampled = parent.replace(/-01$/, '-00');
+    const turn = tracing.startSpan('turn', {}, contextFromTraceparent(unsampled));
+    expect(turn.isRecording()).toBe(false);
+    expect(turn.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const commit = tracing.startSpan('commit', {}, contextOf(turn));
+    expect(commit.isRecording()).toBe(false);
+    expect(commit.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(traceparentOf(commit)).toMatch(/-00$/);
+    await tracing.shutdown();
+  });
+
+  it('nests a span under a recorded span of the same process', async () => {
+    const tracing = await startTracing(
+      { ...config, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+      'tern-test',
+    );
+    const turn = tracing.startSpan('turn');
+    const commit = tracing.startSpan('commit', {}, contextOf(turn)) as unknown as {
+      parentSpanContext?: { spanId: string };
+      spanContext(): { traceId: string };
+    };
+    expect(commit.spanContext().traceId).toBe(turn.spanContext().traceId);
+    expect(commit.parentSpanContext?.spanId).toBe(turn.spanContext().spanId);
+    await tracing.shutdown();
+  });
 });
