@@ -124,13 +124,7 @@ describe('the S3 store', () => {
   });
 
   it('fails loudly, without retrying, when the bucket does not exist', async () => {
-    const store = new S3BlobStore({
-      bucket: 'no-such-bucket-here',
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const store = new S3BlobStore(s3.storeOptions('no-such-bucket-here'));
     await expect(store.get('sessions/x/session.json')).rejects.toMatchObject({
       code: 'blob_store_error',
     });

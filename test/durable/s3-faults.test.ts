@@ -31,11 +31,8 @@ function s3Store(budgetMs: number) {
   });
   const retries: unknown[] = [];
   const blobs = new S3BlobStore({
-    bucket: s3.bucket,
+    ...s3.storeOptions(),
     endpoint: proxy.url,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
     retry: { baseDelayMs: 50, maxDelayMs: 400, budgetMs },
     requestTimeoutMs: 2_000,
     onRetry: (error) => {

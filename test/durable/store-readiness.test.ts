@@ -1,9 +1,8 @@
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { blobStoreProbe } from '@tern/shared/http/dependency-checks';
 import { CachedProbe, type ReadinessReport } from '@tern/shared/http/readiness';
 import { S3BlobStore } from '@tern/shared/session/s3-blob-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.ts';
 import { startS3, type TestS3 } from '../helpers/s3-server.ts';
 import { type Stack, startStack, workerOpsUrl } from '../helpers/stack.ts';
 
@@ -11,13 +10,13 @@ import { type Stack, startStack, workerOpsUrl } from '../helpers/stack.ts';
 // and made to hang) and Redis, going 503 with what is down and back to 200 on their own.
 
 let s3: TestS3;
-let gate: HangingProxy;
+let gate: FaultProxy;
 let stack: Stack;
 let urls: Record<'api' | 'worker', string>;
 
 beforeAll(async () => {
   s3 = await startS3();
-  gate = await startHangingProxy(s3.port);
+  gate = await startFaultProxy(s3.port);
   stack = await startStack({
     workers: 1,
     env: {
@@ -117,13 +116,7 @@ describe('readiness of the api and a worker on an S3 store (real processes)', ()
 
 describe('the S3 store probe', () => {
   it('reports a bucket that does not exist as down, by S3 error name, without retrying', async () => {
-    const store = new S3BlobStore({
-      bucket: 'tern-no-such-bucket',
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const store = new S3BlobStore(s3.storeOptions('tern-no-such-bucket'));
     try {
       const probe = new CachedProbe(blobStoreProbe(store), { intervalMs: 0, timeoutMs: 5_000 });
       expect(await probe.check()).toEqual({
@@ -136,44 +129,3 @@ describe('the S3 store probe', () => {
     }
   });
 });
-
-type HangingProxy = { url: string; hang(on: boolean): void; close(): Promise<void> };
-
-/**
- * Forwards to the S3 server, or, while hanging, takes requests and never answers them: a store
- * whose connections open but stall, which no connection error would reveal.
- */
-async function startHangingProxy(targetPort: number): Promise<HangingProxy> {
-  let hanging = false;
-  const server: Server = createServer((req, res) => {
-    if (hanging) return;
-    const upstream = request(
-      {
-        host: '127.0.0.1',
-        port: targetPort,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hang: (on) => {
-      hanging = on;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}

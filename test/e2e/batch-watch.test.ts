@@ -2,15 +2,11 @@ import { join } from 'node:path';
 import { batchKeys } from '@tern/shared/batch/batch-keys';
 import { BatchStore } from '@tern/shared/batch/batch-store';
 import type { BatchEvent, BatchStreamEvent } from '@tern/shared/protocol/batch-api';
-import type {
-  ClientToServerEvents,
-  ServerToClientEvents,
-  SubscribeAck,
-} from '@tern/shared/protocol/events';
+import type { SubscribeAck } from '@tern/shared/protocol/events';
 import { FileBlobStore } from '@tern/shared/session/file-blob-store';
-import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchJob } from '../helpers/batch-api-fixtures.ts';
+import { arrivals, connectGatewaySocket, type GatewaySocket } from '../helpers/gateway-socket.ts';
 import { http } from '../helpers/http.ts';
 import { type Stack, startStack } from '../helpers/stack.ts';
 
@@ -32,7 +28,7 @@ const post = (body: unknown) => http('POST', `${stack.apiUrl}/v1/batches`, body)
 
 describe('watch_batch over socket.io', () => {
   type Watcher = {
-    socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+    socket: GatewaySocket;
     received: BatchStreamEvent[];
     reloads: string[];
     watch(batchId: string, lastEventId?: string): Promise<SubscribeAck>;
@@ -44,27 +40,15 @@ describe('watch_batch over socket.io', () => {
   });
 
   async function watcher(token = stack.token): Promise<Watcher> {
-    const socket: Watcher['socket'] = io(stack.gatewayUrl, {
-      transports: ['websocket'],
-      reconnection: false,
-      auth: { token },
-    });
+    const socket = await connectGatewaySocket(stack.gatewayUrl, token);
     sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    const received: BatchStreamEvent[] = [];
+    const received = arrivals<BatchStreamEvent>();
     const reloads: string[] = [];
-    const waiters = new Set<() => void>();
-    socket.on('batch_event', (envelope) => {
-      received.push(envelope);
-      for (const w of waiters) w();
-    });
+    socket.on('batch_event', (envelope) => received.push(envelope));
     socket.on('batch_reload', (info) => reloads.push(info.batchId));
     return {
       socket,
-      received,
+      received: received.items,
       reloads,
       watch: (batchId, lastEventId) =>
         new Promise((resolve) =>
@@ -75,20 +59,11 @@ describe('watch_batch over socket.io', () => {
           ),
         ),
       until: (count) =>
-        new Promise((resolve, reject) => {
-          const check = () => {
-            if (received.length < count) return;
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve();
-          };
-          const timer = setTimeout(() => {
-            waiters.delete(check);
-            reject(new Error(`received ${received.length} batch events, waited for ${count}`));
-          }, 20_000);
-          waiters.add(check);
-          check();
-        }),
+        received.until(
+          (all) => all.length >= count,
+          20_000,
+          (all) => `received ${all.length} batch events, waited for ${count}`,
+        ),
     };
   }
 

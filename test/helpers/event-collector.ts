@@ -1,14 +1,9 @@
-import type {
-  ClientToServerEvents,
-  EventEnvelope,
-  ServerToClientEvents,
-  SubscribeAck,
-} from '@tern/shared/protocol/events';
-import { io, type Socket } from 'socket.io-client';
+import type { EventEnvelope, SubscribeAck } from '@tern/shared/protocol/events';
 import { tokenFor } from './auth-tokens.ts';
+import { arrivals, connectGatewaySocket, type GatewaySocket } from './gateway-socket.ts';
 
 export type Collector = {
-  socket: Socket<ServerToClientEvents, ClientToServerEvents>;
+  socket: GatewaySocket;
   envelopes: EventEnvelope[];
   subscribe(sessionId: string, after?: string): Promise<SubscribeAck>;
   /** Resolves once `predicate` holds for the envelopes received so far. */
@@ -24,24 +19,12 @@ export async function connectCollector(
   gatewayUrl: string,
   token = tokenFor(gatewayUrl),
 ): Promise<Collector> {
-  const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(gatewayUrl, {
-    transports: ['websocket'],
-    reconnection: false,
-    ...(token === undefined ? {} : { auth: { token } }),
-  });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => resolve());
-    socket.once('connect_error', reject);
-  });
-  const envelopes: EventEnvelope[] = [];
-  const waiters = new Set<() => void>();
-  socket.on('event', (envelope) => {
-    envelopes.push(envelope);
-    for (const w of waiters) w();
-  });
+  const socket = await connectGatewaySocket(gatewayUrl, token);
+  const envelopes = arrivals<EventEnvelope>();
+  socket.on('event', (envelope) => envelopes.push(envelope));
   return {
     socket,
-    envelopes,
+    envelopes: envelopes.items,
     subscribe: (sessionId, after) =>
       new Promise((resolve) =>
         socket.emit(
@@ -50,23 +33,12 @@ export async function connectCollector(
           resolve,
         ),
       ),
-    waitFor(predicate, timeoutMs = 20_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (predicate(envelopes)) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`timed out; got ${envelopes.map((e) => e.event.type).join(',')}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      });
-    },
+    waitFor: (predicate, timeoutMs = 20_000) =>
+      envelopes.until(
+        predicate,
+        timeoutMs,
+        (all) => `timed out; got ${all.map((e) => e.event.type).join(',')}`,
+      ),
     close: () => socket.close(),
   };
 }

@@ -7,6 +7,11 @@ export type FaultProxy = {
   url: string;
   /** Answers the next `n` requests itself with the fault instead of forwarding them. */
   failNext(n: number, kind: FaultKind): void;
+  /**
+   * While on, takes requests and never answers them: a store whose connections open but stall,
+   * which no connection error would reveal.
+   */
+  hang(on: boolean): void;
   /** Requests seen, forwarded or not. */
   readonly requests: number;
   readonly faulted: number;
@@ -20,15 +25,17 @@ const bodies: Record<FaultKind, { status: number; code: string; message: string 
 
 /**
  * An HTTP proxy in front of an S3 server that answers chosen requests with S3's own error
- * responses (503 SlowDown, 500 InternalError) and forwards the rest untouched, so the client's
+ * responses (503 SlowDown, 500 InternalError), or none at all, and forwards the rest untouched, so the client's
  * signatures stay valid (path-style requests keep their Host-independent path).
  */
 export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   let pending: { n: number; kind: FaultKind } = { n: 0, kind: 'internal' };
   let requests = 0;
   let faulted = 0;
+  let hanging = false;
   const server = createServer((req, res) => {
     requests++;
+    if (hanging) return;
     if (pending.n > 0) {
       pending.n--;
       faulted++;
@@ -65,6 +72,9 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
     url: `http://127.0.0.1:${port}`,
     failNext: (n, kind) => {
       pending = { n, kind };
+    },
+    hang: (on) => {
+      hanging = on;
     },
     get requests() {
       return requests;

@@ -3,6 +3,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { S3BlobStoreOptions } from '@tern/shared/session/s3-blob-store';
 import { freePort } from './free-port.ts';
 
 const s3rverBin = fileURLToPath(
@@ -19,6 +20,8 @@ export type TestS3 = {
   dir: string;
   /** Environment for a Tern process using this server as its store. */
   env(prefix?: string): Record<string, string>;
+  /** Options of an `S3BlobStore` in the test's own process on `bucket` (this server's by default). */
+  storeOptions(bucket?: string): S3BlobStoreOptions;
   /** Stops the server process (SIGKILL by default): requests fail until `start`. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and directory, so every stored object is still there. */
@@ -85,6 +88,13 @@ export async function startS3(bucket = 'tern-test-bucket'): Promise<TestS3> {
       S3_FORCE_PATH_STYLE: 'true',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    }),
+    storeOptions: (storeBucket = bucket) => ({
+      bucket: storeBucket,
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     }),
     kill,
     start,

@@ -1,16 +1,13 @@
 import type { UserStore } from '@tern/shared/auth/user-store';
 import { batchKeys } from '@tern/shared/batch/batch-keys';
 import type { BatchStore } from '@tern/shared/batch/batch-store';
+import { parseBatchStreamEntry } from '@tern/shared/batch/batch-stream-entry';
 import type { Logger } from '@tern/shared/obs/logger';
-import {
-  type BatchEvent,
-  batchEventSchema,
-  watchBatchSchema,
-} from '@tern/shared/protocol/batch-api';
+import { watchBatchSchema } from '@tern/shared/protocol/batch-api';
 import { compareStreamIds } from '@tern/shared/protocol/stream-ids';
 import type { Redis } from 'ioredis';
 import { bufferedOf, isDrained, waitForDrain } from './client-backpressure.ts';
-import type { GatewayServer, GatewaySocket } from './gateway-auth.ts';
+import { currentCaller, type GatewayServer, type GatewaySocket } from './gateway-auth.ts';
 
 /** Batches one socket may watch at once. */
 const MAX_WATCHES_PER_SOCKET = 100;
@@ -88,7 +85,7 @@ export function startBatchWatch(
             continue;
           }
           for (const [id, fields] of page) {
-            const event = parseEvent(fields);
+            const event = parseBatchStreamEntry(fields);
             // An entry this version cannot read is skipped, not allowed to stop the stream.
             if (event) w.socket.emit('batch_event', { id, event });
             w.cursor = id;
@@ -190,15 +187,8 @@ export function startBatchWatch(
       }
       const { batchId, lastEventId } = parsed.data;
       try {
-        // Checked on each watch, as subscriptions are: a revoked token opens nothing new.
-        const caller = socket.data.caller
-          ? await users.authenticateHash(socket.data.caller.tokenHash)
-          : undefined;
-        if (!caller) {
-          reply({ ok: false, code: 'unauthorized', message: 'the API token was revoked' });
-          socket.disconnect(true);
-          return;
-        }
+        const caller = await currentCaller(socket, users, reply);
+        if (!caller) return;
         const owner = await batches.owner(batchId);
         if (owner === undefined || (!caller.admin && owner !== caller.id)) {
           reply({
@@ -261,15 +251,4 @@ export function startBatchWatch(
       reader.disconnect();
     },
   };
-}
-
-function parseEvent(fields: string[]): BatchEvent | undefined {
-  const at = fields.indexOf('e');
-  if (at === -1 || at % 2 !== 0) return undefined;
-  try {
-    const parsed = batchEventSchema.safeParse(JSON.parse(fields[at + 1] ?? ''));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

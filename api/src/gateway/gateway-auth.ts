@@ -1,7 +1,11 @@
 import { apiTokenSchema } from '@tern/shared/auth/api-token-format';
 import type { Caller, UserStore } from '@tern/shared/auth/user-store';
 import type { Logger } from '@tern/shared/obs/logger';
-import type { ClientToServerEvents, ServerToClientEvents } from '@tern/shared/protocol/events';
+import type {
+  ClientToServerEvents,
+  ServerToClientEvents,
+  SubscribeAck,
+} from '@tern/shared/protocol/events';
 import type { DefaultEventsMap, ExtendedError, Server, Socket } from 'socket.io';
 import { z } from 'zod';
 
@@ -98,4 +102,24 @@ export async function recheckAll(io: GatewayServer, users: UserStore): Promise<n
     }
   });
   return dropped;
+}
+
+/**
+ * The socket's user as of now, checked again for each request that opens something new (a
+ * subscription, a batch watch): a token revoked while the revocation feed was down opens nothing.
+ * A revoked token is refused on `reply` and the socket closed; `undefined` then.
+ */
+export async function currentCaller(
+  socket: GatewaySocket,
+  users: UserStore,
+  reply: (ack: SubscribeAck) => void,
+): Promise<Caller | undefined> {
+  const caller = socket.data.caller
+    ? await users.authenticateHash(socket.data.caller.tokenHash)
+    : undefined;
+  if (!caller) {
+    reply({ ok: false, code: UNAUTHORIZED, message: 'the API token was revoked' });
+    socket.disconnect(true);
+  }
+  return caller;
 }

@@ -26,6 +26,7 @@ import {
 } from './client-backpressure.ts';
 import {
   authenticateHandshake,
+  currentCaller,
   dropRevoked,
   type GatewayServer,
   type GatewaySocket,
@@ -263,16 +264,9 @@ export async function startGateway(
       }
       const { sessionId, after } = parsed.data;
       try {
-        // Checked again on each subscribe, so a token revoked while the revocation feed was
-        // down cannot open new rooms; another user's session looks like an unknown one.
-        const caller = socket.data.caller
-          ? await users.authenticateHash(socket.data.caller.tokenHash)
-          : undefined;
-        if (!caller) {
-          reply({ ok: false, code: 'unauthorized', message: 'the API token was revoked' });
-          socket.disconnect(true);
-          return;
-        }
+        const caller = await currentCaller(socket, users, reply);
+        if (!caller) return;
+        // Another user's session looks like an unknown one.
         const meta = await store.meta(sessionId);
         if (!meta || (!caller.admin && meta.owner !== caller.id)) {
           reply({

@@ -3,17 +3,18 @@ import { type ReadinessReport, readinessStatus } from '@tern/shared/http/readine
 import type { HttpMetrics } from '@tern/shared/obs/http-metrics';
 import type { Logger } from '@tern/shared/obs/logger';
 import { type Registry, writeMetrics } from '@tern/shared/obs/metrics';
+import { sessionIdSchema } from '@tern/shared/protocol/api';
+import { batchIdSchema } from '@tern/shared/protocol/batch-api';
 import express, { type Express } from 'express';
 import { type BatchDeps, batchRoutes } from '../routes/batch-routes.ts';
 import { sessionOpsRoutes } from '../routes/session-ops-routes.ts';
 import { sessionStatsRoutes } from '../routes/session-stats-routes.ts';
 import { type SessionsDeps, sessionsRoutes } from '../routes/sessions-routes.ts';
 import { toolProposalsRoutes } from '../routes/tool-proposals-routes.ts';
-import { batchOwnerGate } from './auth-batch-owner.ts';
 import { callerOf } from './auth-caller.ts';
+import { ownerGate } from './auth-owner-gate.ts';
 import { rateLimitPerUser } from './auth-rate-limit.ts';
 import { requireAuth } from './auth-required.ts';
-import { sessionOwnerGate } from './auth-session-owner.ts';
 import { cors } from './cors.ts';
 import { errorHandler, routeNotFound } from './error-handler.ts';
 import { requestMetrics } from './request-metrics.ts';
@@ -50,8 +51,8 @@ export function createApp(deps: AppDeps): Express {
   });
   // Everything under /v1 acts for a user; health, readiness and metrics stay open.
   app.use('/v1', requireAuth(deps.users), rateLimitPerUser(deps.rateLimit));
-  app.use('/v1/sessions/:id', sessionOwnerGate(deps.store));
-  app.use('/v1/batches/:id', batchOwnerGate(deps.batches));
+  app.use('/v1/sessions/:id', ownerGate('session', sessionIdSchema, deps.store));
+  app.use('/v1/batches/:id', ownerGate('batch', batchIdSchema, deps.batches));
   app.use(sessionOpsRoutes(deps)); // before the JSON-only handling: import takes NDJSON
   app.use(requireJsonBody);
   app.use(batchRoutes(deps)); // before the JSON parser: a batch carries its snapshot, up to 96 MiB

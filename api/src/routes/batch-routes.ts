@@ -55,7 +55,7 @@ const batchParam = (value: unknown): string => {
 /**
  * Batch jobs over HTTP (issue 8). Mounted before the API's JSON parser: the create route parses
  * its large body itself and the others their small ones. Ownership is checked by the gate on
- * `/v1/batches/:id` (auth-batch-owner.ts).
+ * `/v1/batches/:id` (auth-owner-gate.ts).
  */
 export function batchRoutes(deps: BatchDeps): Router {
   const { batches, config } = deps;

@@ -7,7 +7,7 @@ import {
   batchSummarySchema,
 } from '@tern/shared/protocol/batch-api';
 import { z } from 'zod';
-import { ApiError } from '../client/api-client.ts';
+import { ApiError, fetchApi, refusal } from '../client/api-client.ts';
 
 /** Creating and cancelling both answer with the summary. */
 const createdSchema = z.object({ batch: batchSummarySchema });
@@ -83,23 +83,7 @@ export class BatchClient {
   }
 
   async #send(method: string, path: string, body?: unknown): Promise<Response> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (error) {
-      throw new ApiError(
-        0,
-        'api_unreachable',
-        `cannot reach the Tern API at ${this.baseUrl} (${(error as Error).message}); is \`tern up\` running?`,
-      );
-    }
+    const res = await fetchApi(this.baseUrl, this.#token, method, path, body);
     if (res.ok) return res;
     const text = await res.text();
     let error: ErrorBody['error'] | undefined;
@@ -108,10 +92,6 @@ export class BatchClient {
     } catch {
       // not JSON: the status says enough
     }
-    throw new ApiError(
-      res.status,
-      error?.code ?? 'http_error',
-      error?.message ?? `HTTP ${res.status}`,
-    );
+    throw refusal(res.status, error);
   }
 }

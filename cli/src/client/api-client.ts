@@ -15,6 +15,41 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * One request to Tern's HTTP API (`baseUrl` without a trailing slash) with the caller's token,
+ * `body` sent as JSON. Any HTTP answer is returned; only an API that cannot be reached throws,
+ * as `api_unreachable`.
+ */
+export async function fetchApi(
+  baseUrl: string,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response> {
+  try {
+    return await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (error) {
+    throw new ApiError(
+      0,
+      'api_unreachable',
+      `cannot reach the Tern API at ${baseUrl} (${(error as Error).message}); is \`tern up\` running?`,
+    );
+  }
+}
+
+/** The error of a refused request, from its `{error: {code, message}}` body when it has one. */
+export function refusal(status: number, error: ErrorBody['error'] | undefined): ApiError {
+  return new ApiError(status, error?.code ?? 'http_error', error?.message ?? `HTTP ${status}`);
+}
+
 /** A small typed client of Tern's HTTP API, shared by `tern run` and `tern chat`. */
 export class ApiClient {
   readonly baseUrl: string;
@@ -25,33 +60,10 @@ export class ApiClient {
   }
 
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (error) {
-      throw new ApiError(
-        0,
-        'api_unreachable',
-        `cannot reach the Tern API at ${this.baseUrl} (${(error as Error).message}); is \`tern up\` running?`,
-      );
-    }
+    const res = await fetchApi(this.baseUrl, this.#token, method, path, body);
     const text = await res.text();
     const json = text ? (JSON.parse(text) as unknown) : undefined;
-    if (!res.ok) {
-      const error = (json as ErrorBody | undefined)?.error;
-      throw new ApiError(
-        res.status,
-        error?.code ?? 'http_error',
-        error?.message ?? `HTTP ${res.status}`,
-      );
-    }
+    if (!res.ok) throw refusal(res.status, (json as ErrorBody | undefined)?.error);
     return json as T;
   }
 

@@ -11,7 +11,6 @@ import {
   type BatchStreamEvent,
   type BatchSummary,
   type BatchTargetState,
-  batchEventSchema,
   batchTargetStateSchema,
   isTerminalTargetStatus,
 } from '../protocol/batch-api.ts';
@@ -27,6 +26,7 @@ import {
 } from './batch-prepared.ts';
 import { type BatchTotals, computeBatchProgress, MICRO_USD } from './batch-progress.ts';
 import { type TargetResult, type TargetStatus, targetResultSchema } from './batch-result.ts';
+import { parseBatchStreamEntry } from './batch-stream-entry.ts';
 import { initialTargetStates } from './batch-target-state.ts';
 
 const setTargetScript = new LuaScript('set-batch-target-1.lua');
@@ -392,7 +392,7 @@ export class BatchStore {
     const start = afterId && afterId !== '0-0' ? `(${afterId}` : '-';
     const entries = await this.redis.xrange(batchKeys.events(id), start, '+', 'COUNT', count);
     return entries.flatMap(([streamId, fields]) => {
-      const event = parseStreamEvent(fields);
+      const event = parseBatchStreamEntry(fields);
       return event ? [{ id: streamId, event }] : [];
     });
   }
@@ -405,7 +405,7 @@ export class BatchStore {
 
   async #lastEvent(id: string): Promise<BatchEvent | undefined> {
     const last = await this.redis.xrevrange(batchKeys.events(id), '+', '-', 'COUNT', 1);
-    return last[0] ? parseStreamEvent(last[0][1]) : undefined;
+    return last[0] ? parseBatchStreamEntry(last[0][1]) : undefined;
   }
 
   async #readBlob<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
@@ -442,18 +442,6 @@ function summaryOf(meta: BatchMeta, progress: BatchProgress): BatchSummary {
 function parseTargetState(raw: string): BatchTargetState | undefined {
   try {
     const parsed = batchTargetStateSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A stream entry's event (field `e`); `undefined` for one this version cannot read. */
-function parseStreamEvent(fields: string[]): BatchEvent | undefined {
-  const at = fields.indexOf('e');
-  if (at === -1 || at % 2 !== 0) return undefined;
-  try {
-    const parsed = batchEventSchema.safeParse(JSON.parse(fields[at + 1] ?? ''));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

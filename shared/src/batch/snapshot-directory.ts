@@ -5,6 +5,7 @@ import { snapshotError } from './batch-errors.ts';
 import {
   checkSymlink,
   DEFAULT_SNAPSHOT_LIMITS,
+  folderOverLimit,
   isInside,
   type Snapshot,
   type SnapshotLimits,
@@ -87,18 +88,8 @@ export async function readDirectorySnapshot(
       } else if (entry.isFile()) {
         bytes += (await stat(full)).size;
         files.push(path);
-        if (bytes > limits.maxBytes) {
-          throw snapshotError(
-            'snapshot_too_large',
-            `${dir} holds more than ${limits.maxBytes} bytes`,
-          );
-        }
-        if (files.length > limits.maxFiles) {
-          throw snapshotError(
-            'snapshot_too_many_files',
-            `${dir} holds more than ${limits.maxFiles} files`,
-          );
-        }
+        if (bytes > limits.maxBytes) throw folderOverLimit.bytes(dir, limits);
+        if (files.length > limits.maxFiles) throw folderOverLimit.files(dir, limits);
       }
       // Sockets, fifos and devices are left out: they are not code, and never copied.
     }

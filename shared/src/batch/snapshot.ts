@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import { sep } from 'node:path';
+import type { TernError } from '../errors/tern-error.ts';
 import { snapshotError } from './batch-errors.ts';
 
 /** A batch job's code, laid out in a folder: the files the targets are found in. */
@@ -21,6 +22,17 @@ export type SnapshotLimits = {
 export const DEFAULT_SNAPSHOT_LIMITS: SnapshotLimits = {
   maxBytes: 256 * 1024 * 1024,
   maxFiles: 50_000,
+};
+
+/**
+ * The refusals of a folder that outgrows `limits` while it is walked (into a snapshot, or into a
+ * tarball to upload as one); each walker checks them in its own order.
+ */
+export const folderOverLimit = {
+  files: (dir: string, limits: SnapshotLimits): TernError =>
+    snapshotError('snapshot_too_many_files', `${dir} holds more than ${limits.maxFiles} files`),
+  bytes: (dir: string, limits: SnapshotLimits): TernError =>
+    snapshotError('snapshot_too_large', `${dir} holds more than ${limits.maxBytes} bytes`),
 };
 
 /**

@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { snapshotError } from './batch-errors.ts';
-import { DEFAULT_SNAPSHOT_LIMITS, type SnapshotLimits } from './snapshot.ts';
+import { DEFAULT_SNAPSHOT_LIMITS, folderOverLimit, type SnapshotLimits } from './snapshot.ts';
 import { endOfArchive, tarMember } from './tar-header.ts';
 
 /**
@@ -109,18 +109,8 @@ export async function tarDirectory(
         const data = await readFile(full);
         result.files += 1;
         result.bytes += data.length;
-        if (result.files > limits.maxFiles) {
-          throw snapshotError(
-            'snapshot_too_many_files',
-            `${dir} holds more than ${limits.maxFiles} files`,
-          );
-        }
-        if (result.bytes > limits.maxBytes) {
-          throw snapshotError(
-            'snapshot_too_large',
-            `${dir} holds more than ${limits.maxBytes} bytes`,
-          );
-        }
+        if (result.files > limits.maxFiles) throw folderOverLimit.files(dir, limits);
+        if (result.bytes > limits.maxBytes) throw folderOverLimit.bytes(dir, limits);
         yield* tarMember({ path, type: 'file', mode: stat.mode, size: data.length, mtime }, data);
       } else {
         result.unsupported.push(path);

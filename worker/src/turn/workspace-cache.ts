@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LogEntry } from '@tern/shared/session/log-entry';
 import type { SessionStore } from '@tern/shared/session/session-store';
@@ -20,12 +19,10 @@ import {
   type WorkspaceTree,
 } from '@tern/shared/session/workspace-tree';
 import type { AgentTool } from '../agent/agent-types.ts';
+import { markOwned, removeAbandoned } from '../owned-folders.ts';
 
 /** Sessions whose folder this process remembers; one evicted is rescanned when it comes back. */
 const MAX_SESSIONS = 256;
-
-/** Marks a process's folder with its host and pid, so a later process can tell it is abandoned. */
-const OWNER_FILE = '.owner.json';
 
 /** Built-in tools that never change the workspace: running them needs no snapshot after. */
 const READ_ONLY_TOOLS: ReadonlySet<string> = new Set([
@@ -248,26 +245,11 @@ export class WorkspaceCache {
   #claim(): Promise<void> {
     this.#claimed ??= (async () => {
       await mkdir(this.#instance, { recursive: true });
-      const owner = JSON.stringify({ host: hostname(), pid: process.pid });
-      await writeFile(join(this.#instance, OWNER_FILE), owner);
-      void this.#removeAbandoned().catch(() => {});
+      await markOwned(this.#instance);
+      // Folders of this host's worker processes that are gone: nothing will read them again.
+      void removeAbandoned(this.#root, 'w-', this.#instance).catch(() => {});
     })();
     return this.#claimed;
-  }
-
-  /** Folders of this host's worker processes that are gone: nothing will read them again. */
-  async #removeAbandoned(): Promise<void> {
-    for (const name of await readdir(this.#root)) {
-      const dir = join(this.#root, name);
-      if (!name.startsWith('w-') || dir === this.#instance) continue;
-      const owner = await readFile(join(dir, OWNER_FILE), 'utf8').then(
-        (text) => JSON.parse(text) as { host?: string; pid?: number },
-        () => undefined,
-      );
-      if (owner?.host === hostname() && typeof owner.pid === 'number' && !alive(owner.pid)) {
-        await rm(dir, { recursive: true, force: true });
-      }
-    }
   }
 }
 
@@ -293,13 +275,4 @@ export function trackWorkspaceWrites(
           },
     ]),
   );
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
