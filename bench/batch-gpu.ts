@@ -101,18 +101,54 @@ export function ttftQuantileMs(d: GpuSnapshot, q: number): number {
   return lowerLe * 1000;
 }
 
-export type GpuSample = { at: number; running: number; waiting: number };
+/** The share of replies whose time to first token exceeded `seconds` (a bucket bound). */
+export function ttftShareOver(d: GpuSnapshot, seconds: number): number {
+  const total = d.ttftBuckets.at(-1)?.count ?? 0;
+  const within = d.ttftBuckets.find((b) => b.le >= seconds)?.count ?? total;
+  return total === 0 ? Number.NaN : (total - within) / total;
+}
 
-/** Samples the server's running and waiting gauges every `everyMs` until stopped. */
-export function sampleGpu(simUrl: string, everyMs: number) {
+export type GpuSample = {
+  at: number;
+  running: number;
+  waiting: number;
+  /** The dispatcher's concurrency limit and targets past its gate, when it was read. */
+  limit?: number;
+  inFlight?: number;
+};
+
+export type DispatcherProbe = { opsUrl: string; mode: 'adaptive' | 'fixed' };
+
+/** The dispatcher's own view: its adaptive or fixed limit, and the targets it has in flight. */
+async function readDispatcher(
+  probe: DispatcherProbe,
+): Promise<{ limit: number; inFlight: number }> {
+  const samples = parsePrometheusText(await (await fetch(`${probe.opsUrl}/metrics`)).text());
+  const limit = samples.find(
+    (s) => s.name === 'tern_batch_concurrency_limit' && s.labels.mode === probe.mode,
+  );
+  return {
+    limit: limit?.value ?? Number.NaN,
+    inFlight: samples.find((s) => s.name === 'tern_batch_targets_in_flight')?.value ?? Number.NaN,
+  };
+}
+
+/**
+ * Samples the server's running and waiting gauges (and the dispatcher's limit and in-flight
+ * targets, given its ops URL) every `everyMs` until stopped.
+ */
+export function sampleGpu(simUrl: string, everyMs: number, dispatcher?: DispatcherProbe) {
   const samples: GpuSample[] = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const at = Date.now();
       try {
-        const { running, waiting } = await readGpu(simUrl);
-        samples.push({ at, running, waiting });
+        const [{ running, waiting }, own] = await Promise.all([
+          readGpu(simUrl),
+          dispatcher ? readDispatcher(dispatcher).catch(() => undefined) : undefined,
+        ]);
+        samples.push({ at, running, waiting, ...own });
       } catch {
         // a missed sample is only a gap in the series
       }
