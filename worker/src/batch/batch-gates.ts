@@ -128,7 +128,15 @@ export class AdaptiveGate {
         return;
       }
       this.#noted('adaptive');
-      const decision = this.#controller.update({ ...read.load, inFlight: this.gate.held });
+      // A target past the gate reaches the server only after its session is created and a
+      // worker picks its turn up, often later than the next sample. Counted as in flight before
+      // the server sees it, it would let the limit grow twice more on a server that has not
+      // felt the last step yet, and the overshoot then waits a whole reply at the server.
+      const seen = read.load.running + read.load.waiting;
+      const decision = this.#controller.update({
+        ...read.load,
+        inFlight: Math.min(this.gate.held, seen),
+      });
       this.gate.setLimit(decision.limit);
     } catch (error) {
       // The server is away for now: the limit stays where it was until it answers again.
