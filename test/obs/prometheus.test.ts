@@ -252,6 +252,9 @@ describe.skipIf(noPrometheus)(
           exprs.push(...(panel.targets ?? []).map((t) => t.expr));
       }
       expect(exprs.length).toBeGreaterThan(20);
+      // rate() needs two samples of a series in its window: a fast run can reach this point one
+      // scrape after the turns' series first appeared.
+      await prom.until('min(count_over_time(tern_turns_total[1m]))', (v) => (v ?? 0) >= 3);
       let withData = 0;
       for (const expr of exprs) {
         const samples = await prom.query(expr.replaceAll('$__rate_interval', '1m'));

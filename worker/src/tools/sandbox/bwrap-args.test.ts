@@ -65,6 +65,18 @@ describe('bwrapArgs', () => {
     expect(extra).not.toContain('/missing');
   });
 
+  it('binds read-only folders under /tmp after the private /tmp, which would hide them', () => {
+    const host = new Map([...mergedUsr, ['/tmp/repo/node_modules', { kind: 'dir' } as const]]);
+    const policy = { ...DEFAULT_SANDBOX_POLICY, readOnlyPaths: ['/tmp/repo/node_modules'] };
+    const late = bwrapArgs({ workspace: '/w', policy }, host);
+    const tmpfs = late.findIndex((a, i) => a === '--tmpfs' && late[i + 1] === '/tmp');
+    const bind = late.findIndex(
+      (a, i) => a === '--ro-bind' && late[i + 1] === '/tmp/repo/node_modules',
+    );
+    expect(tmpfs).toBeGreaterThan(-1);
+    expect(bind).toBeGreaterThan(tmpfs);
+  });
+
   it('mounts shared folders read-write at their own path, and nothing else writable', () => {
     const shared = bwrapArgs(
       { workspace: '/w', policy: { ...DEFAULT_SANDBOX_POLICY, sharedPaths: ['/var/cache/tern'] } },

@@ -73,12 +73,17 @@ export function bwrapArgs(plan: BwrapPlan, host: HostLayout): string[] {
     '--new-session',
   ];
   const mounted: string[] = [];
-  for (const dir of [...SYSTEM_DIRS, ...(policy.readOnlyPaths ?? [])]) {
+  // Read-only folders under /tmp are bound after the private /tmp, which would hide them.
+  const readOnly = policy.readOnlyPaths ?? [];
+  const early = readOnly.filter((dir) => !isUnder(dir, ['/tmp']));
+  const late = readOnly.filter((dir) => isUnder(dir, ['/tmp']));
+  const bindReadOnly = (dir: string) => {
     const entry = host.get(dir);
-    if (!entry || entry.kind === 'symlink') continue;
+    if (!entry || entry.kind === 'symlink') return;
     args.push('--ro-bind', dir, dir);
     mounted.push(dir);
-  }
+  };
+  for (const dir of [...SYSTEM_DIRS, ...early]) bindReadOnly(dir);
   for (const link of SYSTEM_LINKS) {
     const entry = host.get(link);
     if (!entry) continue;
@@ -87,12 +92,6 @@ export function bwrapArgs(plan: BwrapPlan, host: HostLayout): string[] {
       args.push('--ro-bind', link, link);
       mounted.push(link);
     }
-  }
-  for (const path of [...MASKED_PATHS, ...(policy.hiddenPaths ?? [])]) {
-    const entry = host.get(path);
-    if (!entry || entry.kind === 'symlink' || !isUnder(path, mounted)) continue;
-    if (entry.kind === 'dir') args.push('--tmpfs', path, '--remount-ro', path);
-    else args.push('--ro-bind', '/dev/null', path);
   }
   const tmpSize = String(policy.limits.tmpBytes);
   args.push(
@@ -113,6 +112,14 @@ export function bwrapArgs(plan: BwrapPlan, host: HostLayout): string[] {
     '--remount-ro',
     '/dev',
   );
+  for (const dir of late) bindReadOnly(dir);
+  // Masks go after every read-only bind they may fall under.
+  for (const path of [...MASKED_PATHS, ...(policy.hiddenPaths ?? [])]) {
+    const entry = host.get(path);
+    if (!entry || entry.kind === 'symlink' || !isUnder(path, mounted)) continue;
+    if (entry.kind === 'dir') args.push('--tmpfs', path, '--remount-ro', path);
+    else args.push('--ro-bind', '/dev/null', path);
+  }
   // After the private /tmp, so that a shared folder under /tmp is not hidden by it.
   for (const dir of policy.sharedPaths ?? []) args.push('--bind', dir, dir);
   args.push('--proc', '/proc', '--remount-ro', '/', '--chdir', SANDBOX_WORKSPACE, '--clearenv');
