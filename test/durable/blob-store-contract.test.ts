@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BlobStore } from '@tern/shared/session/blob-store';
 import { FileBlobStore } from '@tern/shared/session/file-blob-store';
-import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import { S3BlobStore } from '@tern/shared/session/s3-blob-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3, type TestS3 } from '../helpers/s3-server.ts';
@@ -21,17 +20,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const s3Store = (prefix?: string) =>
-  openBlobStore({
-    BLOB_STORE: prefix ? `s3://${s3.bucket}/${prefix}` : `s3://${s3.bucket}`,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    S3_FORCE_PATH_STYLE: true,
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_RETRY_BUDGET_MS: 5_000,
-    S3_REQUEST_TIMEOUT_MS: 5_000,
-  });
+const s3Store = (prefix?: string) => s3.openStore(prefix, 5_000);
 
 const stores: [string, () => BlobStore][] = [
   ['the folder store', () => new FileBlobStore(join(dir, 'blobs'))],

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { BlobStore } from '@tern/shared/session/blob-store';
 import { CorruptBlobError } from '@tern/shared/session/corrupt-blob-error';
 import { FileBlobStore } from '@tern/shared/session/file-blob-store';
-import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import { decodeSegment } from '@tern/shared/session/segment-codec';
 import { blobKeys, redisKeys, segmentBlobKey } from '@tern/shared/session/session-keys';
 import { SessionStore } from '@tern/shared/session/session-store';
@@ -30,20 +29,7 @@ afterAll(async () => {
 
 const stores: [string, () => BlobStore][] = [
   ['the folder store', () => new FileBlobStore(join(dir, 'blobs'))],
-  [
-    'the S3 store',
-    () =>
-      openBlobStore({
-        BLOB_STORE: `s3://${s3.bucket}/integrity`,
-        S3_ENDPOINT: s3.endpoint,
-        S3_REGION: 'us-east-1',
-        S3_FORCE_PATH_STYLE: true,
-        AWS_ACCESS_KEY_ID: s3.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-        S3_RETRY_BUDGET_MS: 10_000,
-        S3_REQUEST_TIMEOUT_MS: 5_000,
-      }),
-  ],
+  ['the S3 store', () => s3.openStore('integrity')],
 ];
 
 describe.each(stores)('the session log in %s', (_name, open) => {

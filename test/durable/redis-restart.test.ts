@@ -1,5 +1,4 @@
 import type { LogEntry } from '@tern/shared/session/log-entry';
-import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import { redisKeys } from '@tern/shared/session/session-keys';
 import { type Lease, SessionStore } from '@tern/shared/session/session-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,19 +17,7 @@ afterAll(async () => {
   await Promise.all([redis?.stop(), s3?.stop()]);
 });
 
-const s3Blobs = () => {
-  const env = s3.env('restart');
-  return openBlobStore({
-    BLOB_STORE: env.BLOB_STORE!,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    S3_FORCE_PATH_STYLE: true,
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_RETRY_BUDGET_MS: 10_000,
-    S3_REQUEST_TIMEOUT_MS: 5_000,
-  });
-};
+const s3Blobs = () => s3.openStore('restart');
 
 describe('a Redis restart with AOF', () => {
   it('loses no committed step: commits go on across restarts and the log reads whole', async () => {

@@ -1,4 +1,3 @@
-import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import { redisKeys, segmentBlobKey } from '@tern/shared/session/session-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
@@ -22,19 +21,7 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-const blobs = () => {
-  const env = s3.env('stack');
-  return openBlobStore({
-    BLOB_STORE: env.BLOB_STORE!,
-    S3_ENDPOINT: s3.endpoint,
-    S3_REGION: 'us-east-1',
-    S3_FORCE_PATH_STYLE: true,
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    S3_RETRY_BUDGET_MS: 10_000,
-    S3_REQUEST_TIMEOUT_MS: 5_000,
-  });
-};
+const blobs = () => s3.openStore('stack');
 
 async function turn(id: string, text: string): Promise<string> {
   const posted = await http('POST', `${stack.apiUrl}/v1/sessions/${id}/messages`, { text });

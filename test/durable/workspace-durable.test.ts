@@ -4,7 +4,6 @@ import { sha256Hex } from '@tern/shared/session/blob-checksum';
 import type { BlobStore } from '@tern/shared/session/blob-store';
 import { FileBlobStore } from '@tern/shared/session/file-blob-store';
 import type { LogEntry } from '@tern/shared/session/log-entry';
-import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import { blobKeys } from '@tern/shared/session/session-keys';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Collector, connectCollector, finishedTurns } from '../helpers/event-collector.ts';
@@ -111,18 +110,7 @@ describe.each([
       env: { ...s3?.env('ws'), WORKSPACE_MAX_FILES: String(MAX_FILES) },
     });
     collector = await connectCollector(stack.gatewayUrl);
-    blobs = s3
-      ? openBlobStore({
-          BLOB_STORE: s3.env('ws').BLOB_STORE!,
-          S3_ENDPOINT: s3.endpoint,
-          S3_REGION: 'us-east-1',
-          S3_FORCE_PATH_STYLE: true,
-          AWS_ACCESS_KEY_ID: s3.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-          S3_RETRY_BUDGET_MS: 10_000,
-          S3_REQUEST_TIMEOUT_MS: 5_000,
-        })
-      : new FileBlobStore(join(stack.dataDir, 'blobs'));
+    blobs = s3 ? s3.openStore('ws') : new FileBlobStore(join(stack.dataDir, 'blobs'));
     for (const [name, steps] of Object.entries(scenarios)) {
       const installed = await http('PUT', `${stack.simUrl}/sim/scenarios/${name}`, steps);
       expect(installed.status).toBe(200);

@@ -3,6 +3,8 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BlobStore } from '@tern/shared/session/blob-store';
+import { openBlobStore } from '@tern/shared/session/open-blob-store';
 import type { S3BlobStoreOptions } from '@tern/shared/session/s3-blob-store';
 import { freePort } from './free-port.ts';
 
@@ -22,6 +24,11 @@ export type TestS3 = {
   env(prefix?: string): Record<string, string>;
   /** Options of an `S3BlobStore` in the test's own process on `bucket` (this server's by default). */
   storeOptions(bucket?: string): S3BlobStoreOptions;
+  /**
+   * The store a Tern process given `env(prefix)` opens, opened the same way (openBlobStore) in the
+   * test's own process, with its retries bounded by `retryBudgetMs` (10 s by default).
+   */
+  openStore(prefix?: string, retryBudgetMs?: number): BlobStore;
   /** Stops the server process (SIGKILL by default): requests fail until `start`. */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and directory, so every stored object is still there. */
@@ -96,6 +103,17 @@ export async function startS3(bucket = 'tern-test-bucket'): Promise<TestS3> {
       forcePathStyle: true,
       credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
     }),
+    openStore: (prefix, retryBudgetMs = 10_000) =>
+      openBlobStore({
+        BLOB_STORE: prefix ? `s3://${bucket}/${prefix}` : `s3://${bucket}`,
+        S3_ENDPOINT: endpoint,
+        S3_REGION: 'us-east-1',
+        S3_FORCE_PATH_STYLE: true,
+        AWS_ACCESS_KEY_ID: 'S3RVER',
+        AWS_SECRET_ACCESS_KEY: 'S3RVER',
+        S3_RETRY_BUDGET_MS: retryBudgetMs,
+        S3_REQUEST_TIMEOUT_MS: 5_000,
+      }),
     kill,
     start,
     stop: async () => {
