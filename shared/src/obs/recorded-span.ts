@@ -12,6 +12,7 @@ import type {
   TimeInput,
 } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
+import { hrTimeDuration } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace';
 
@@ -135,7 +136,9 @@ export class RecordedSpan implements Span, ReadableSpan {
     if (this.ended) return;
     const endMs = Math.max(this.#startMs, this.#sink.clock.toWallMs(endTime));
     this.endTime = hrTime(endMs);
-    this.duration = hrTime(endMs - this.#startMs);
+    // From the two recorded times, so that duration is exactly end - start: converting the
+    // millisecond difference on its own can round a nanosecond the other way.
+    this.duration = hrTimeDuration(this.startTime, this.endTime);
     this.ended = true;
     this.#sink.processor.onEnd(this);
   }
